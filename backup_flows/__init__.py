@@ -1,0 +1,1 @@
+"""backup-flows: snapshot and backup service for OpenStack Nova servers."""

@@ -1,0 +1,106 @@
+"""Building blocks of the nova-manage style admin CLI.
+
+A command category is a class; each public method is an action whose
+arguments are declared with :func:`args`. The docstring's first line is the
+action's help.
+"""
+
+import json
+import sys
+
+import prettytable
+
+from backup_flows import conf as bf_conf
+
+CONF = bf_conf.CONF
+
+
+def args(*args, **kwargs):
+    """Declare one argparse argument of a CLI action."""
+    def _decorator(func):
+        func.__dict__.setdefault('args', []).insert(0, (args, kwargs))
+        return func
+    return _decorator
+
+
+def methods_of(obj):
+    """Public methods of a category object, as (name, bound method)."""
+    return [(name, getattr(obj, name)) for name in sorted(dir(obj))
+            if not name.startswith('_') and callable(getattr(obj, name))]
+
+
+def add_command_parsers(subparsers, categories):
+    """Add one sub-parser per category and per action of each."""
+    for category, cls in categories.items():
+        command_object = cls()
+        doc = (cls.__doc__ or '').strip().splitlines()
+        parser = subparsers.add_parser(category, help=doc[0] if doc else '')
+        parser.set_defaults(command_object=command_object)
+        actions = parser.add_subparsers(dest='action', metavar='ACTION')
+        actions.required = True
+        for action, action_fn in methods_of(command_object):
+            help_lines = (action_fn.__doc__ or '').strip().splitlines()
+            action_parser = actions.add_parser(
+                action.replace('_', '-'),
+                help=help_lines[0] if help_lines else '',
+                description=(action_fn.__doc__ or '').strip())
+            action_kwargs = []
+            for arg_names, arg_kwargs in getattr(action_fn, 'args', []):
+                arg_kwargs = dict(arg_kwargs)
+                if 'dest' not in arg_kwargs:
+                    first = arg_names[0]
+                    if first.startswith('--'):
+                        arg_kwargs['dest'] = first[2:].replace('-', '_')
+                    else:
+                        arg_kwargs['dest'] = first
+                dest = arg_kwargs['dest']
+                if not arg_names[0].startswith('-'):
+                    # Positional: argparse takes the name from args[0].
+                    arg_kwargs.pop('dest')
+                    arg_names = (dest,)
+                action_kwargs.append(dest)
+                action_parser.add_argument(*arg_names, **arg_kwargs)
+            action_parser.set_defaults(action_fn=action_fn,
+                                       action_kwargs=action_kwargs)
+
+
+def fetch_func_args(func):
+    """Keyword arguments of the chosen action, from the parsed CLI."""
+    return {name: getattr(CONF.category, name)
+            for name in getattr(CONF.category, 'action_kwargs', [])}
+
+
+def _cell(value):
+    if isinstance(value, (list, tuple)):
+        return '\n'.join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return '' if value is None else str(value)
+
+
+def print_item(item, fields=None, out=None):
+    """Print one resource: a Field/Value table, or JSON with --format json."""
+    out = out or sys.stdout
+    if CONF.format == 'json':
+        json.dump(item, out, indent=2, sort_keys=True, default=str)
+        out.write('\n')
+        return
+    table = prettytable.PrettyTable(['Field', 'Value'])
+    table.align = 'l'
+    for key in fields or sorted(item):
+        table.add_row([key, _cell(item.get(key))])
+    out.write(table.get_string() + '\n')
+
+
+def print_list(items, columns, out=None):
+    """Print resources: a table of ``columns``, or a JSON list."""
+    out = out or sys.stdout
+    if CONF.format == 'json':
+        json.dump(list(items), out, indent=2, sort_keys=True, default=str)
+        out.write('\n')
+        return
+    table = prettytable.PrettyTable(columns)
+    table.align = 'l'
+    for item in items:
+        table.add_row([_cell(item.get(col)) for col in columns])
+    out.write(table.get_string() + '\n')

@@ -1,0 +1,42 @@
+"""CLI categories ``job`` and ``flow``."""
+
+from backup_flows import engine
+from backup_flows import plugins
+from backup_flows.cmd import common
+from backup_flows.cmd.common import args
+
+
+def print_job_result(result):
+    """Print what a finished flow handed back, if anything."""
+    if result:
+        common.print_item(result)
+
+
+class JobCommands:
+    """Flow runs (jobs): list, show and resume them."""
+
+    def list(self):
+        """List every job, oldest first."""
+        common.print_list([job.to_dict() for job in engine.list_jobs()],
+                          ['id', 'flow', 'state', 'created_at',
+                           'updated_at'])
+
+    @args('job_id', metavar='JOB_ID', help='Job id.')
+    def show(self, job_id):
+        """Show one job: its flow, arguments, state and each task's state."""
+        common.print_item(engine.get_job(job_id).to_dict())
+
+    @args('job_id', metavar='JOB_ID', help='Job id.')
+    def resume(self, job_id):
+        """Resume an interrupted job from its persisted state."""
+        store = engine.resume_job(job_id)
+        print_job_result(store.get('result'))
+
+
+class FlowCommands:
+    """Flows this installation can run."""
+
+    def list(self):
+        """List the installed flow plugins."""
+        common.print_list([{'name': name} for name in
+                           plugins.available(plugins.FLOWS)], ['name'])

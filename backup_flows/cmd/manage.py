@@ -1,0 +1,111 @@
+"""``backup-flows-manage``: the admin CLI (nova-manage style).
+
+Exit status: 0 success; 1 the operation failed (a flow failed and was
+reverted, a cloud could not be reached); 2 bad usage or input (unknown
+server, option or id). Errors are one line on stderr; ``--debug`` adds the
+traceback.
+"""
+
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from backup_flows import conf as bf_conf
+from backup_flows import exceptions
+from backup_flows.cmd import common
+from backup_flows.cmd import job
+from backup_flows.cmd import snapshot
+
+CONF = bf_conf.CONF
+LOG = logging.getLogger(__name__)
+
+CATEGORIES = {
+    'flow': job.FlowCommands,
+    'job': job.JobCommands,
+    'snapshot': snapshot.SnapshotCommands,
+}
+
+cli_opts = [
+    cfg.StrOpt('format',
+               default='table',
+               choices=['table', 'json'],
+               help='Output format: a table for people, JSON for scripts.'),
+]
+
+# Global options users also type after the command; they are moved in front
+# of it so that oslo.config sees them.
+_GLOBAL_WITH_VALUE = ('--format', '--os-cloud', '--config-file',
+                      '--config-dir')
+_GLOBAL_FLAGS = ('--debug', '-d')
+
+
+def _global_options_first(argv):
+    front, rest = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        name = arg.split('=', 1)[0]
+        if name in _GLOBAL_WITH_VALUE:
+            if '=' in arg or i + 1 >= len(argv):
+                front.append(arg)
+            else:
+                front.extend(argv[i:i + 2])
+                i += 1
+        elif arg in _GLOBAL_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def _add_command_parsers(subparsers):
+    common.add_command_parsers(subparsers, CATEGORIES)
+
+
+def _error(message):
+    sys.stderr.write('ERROR: %s\n' % message)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    category_opt = cfg.SubCommandOpt('category', title='Command categories',
+                                     help='Available categories',
+                                     handler=_add_command_parsers)
+    CONF.register_cli_opts(cli_opts)
+    CONF.register_cli_opt(category_opt)
+    logging.register_options(CONF)
+    logging.set_defaults(default_log_levels=(
+        logging.get_default_log_levels() +
+        ['stevedore=ERROR', 'taskflow=WARN', 'keystoneauth=ERROR',
+         'openstack=WARN']))
+    try:
+        CONF(_global_options_first(argv), project='backup-flows',
+             prog='backup-flows-manage')
+    except cfg.Error as exc:
+        _error(exc)
+        return exceptions.EXIT_USAGE
+    logging.setup(CONF, 'backup-flows')
+
+    fn = CONF.category.action_fn
+    try:
+        result = fn(**common.fetch_func_args(fn))
+    except exceptions.BackupFlowsError as exc:
+        LOG.debug('Command failed', exc_info=True)
+        _error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error('interrupted; an interrupted job can be resumed with '
+               '"backup-flows-manage job resume ID"')
+        return 130
+    except Exception as exc:
+        LOG.debug('Unexpected error', exc_info=True)
+        _error('unexpected %s: %s (rerun with --debug for details)'
+               % (type(exc).__name__, exc))
+        return exceptions.EXIT_FAILED
+    return result or exceptions.EXIT_OK
+
+
+if __name__ == '__main__':
+    sys.exit(main())

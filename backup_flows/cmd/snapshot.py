@@ -1,0 +1,72 @@
+"""CLI category ``snapshot``."""
+
+from backup_flows import exceptions
+from backup_flows import snapshots
+from backup_flows.cmd import common
+from backup_flows.cmd.common import args
+
+_SET_FIELDS = ['id', 'name', 'server_id', 'status', 'consistency',
+               'requested_consistency', 'downgrade_reason', 'created_at',
+               'expires_at', 'image_id', 'volume_snapshots', 'job_id']
+_LIST_COLUMNS = ['id', 'name', 'server_id', 'status', 'consistency',
+                 'created_at', 'expires_at']
+
+
+class SnapshotCommands:
+    """Server snapshot sets: fast point-in-time captures in the cloud."""
+
+    @args('server', metavar='SERVER', help='Server name or id.')
+    @args('--name', help='Name of the snapshot set (default: server name '
+                         'and time).')
+    @args('--quiesce', default='none', metavar='MODE',
+          help='How the server is held still: none (crash), pause '
+               '(all disks at one instant), guest-agent (filesystems '
+               'frozen), stop (cold). Default: none.')
+    @args('--ttl', metavar='DURATION',
+          help='Expire the set after this long (e.g. 12h, 7d).')
+    @args('--require-consistency', action='store_true', default=False,
+          help='Fail instead of downgrading when the quiesce mode cannot '
+               'reach its consistency level.')
+    def create(self, server, name=None, quiesce='none', ttl=None,
+               require_consistency=False):
+        """Snapshot a server's root disk and every attached volume."""
+        result = snapshots.create(server, name=name, quiesce=quiesce,
+                                  ttl=ttl,
+                                  require_consistency=require_consistency)
+        common.print_item(result, [f for f in _SET_FIELDS if f in result])
+
+    @args('--server', metavar='SERVER', help='Only this server\'s sets.')
+    def list(self, server=None):
+        """List snapshot sets, newest first."""
+        common.print_list(snapshots.list_sets(server=server), _LIST_COLUMNS)
+
+    @args('set_id', metavar='ID', help='Snapshot set id.')
+    def show(self, set_id):
+        """Show a snapshot set and its members."""
+        result = snapshots.show(set_id)
+        common.print_item(result, [f for f in _SET_FIELDS if f in result])
+
+    @args('set_id', metavar='ID', help='Snapshot set id.')
+    def delete(self, set_id):
+        """Delete a snapshot set (its image and volume snapshots)."""
+        common.print_item(snapshots.delete(set_id))
+
+    @args('set_id', metavar='ID', help='Snapshot set id.')
+    @args('--yes', action='store_true', default=False,
+          help='Confirm: the disks lose every write made since the set.')
+    def rollback(self, set_id, yes=False):
+        """Return a server's disks to a snapshot set (destroys newer data)."""
+        if not yes:
+            raise exceptions.InvalidInput(
+                reason='rollback overwrites the server\'s disks with the '
+                       'snapshot set; add --yes to confirm')
+        common.print_item(snapshots.rollback(set_id))
+
+    @args('--dry-run', action='store_true', default=False,
+          help='Only list the sets that would be deleted.')
+    def expire(self, dry_run=False):
+        """Delete every snapshot set past its expiry time."""
+        common.print_list(snapshots.expire(dry_run=dry_run),
+                          ['id', 'server_id', 'expires_at', 'action'])
+
+

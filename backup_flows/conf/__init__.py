@@ -1,0 +1,24 @@
+"""Configuration options of backup-flows.
+
+Every option group lives in its own module with ``register_opts(conf)`` and
+``list_opts()``. Nothing here reads an option: options are read at run time.
+"""
+
+from oslo_config import cfg
+
+from backup_flows.conf import default
+from backup_flows.conf import engine
+from backup_flows.conf import repository
+
+CONF = cfg.CONF
+
+OPTION_MODULES = (default, engine, repository)
+
+
+def register_opts(conf):
+    """Register every backup-flows option group on ``conf``."""
+    for module in OPTION_MODULES:
+        module.register_opts(conf)
+
+
+register_opts(CONF)

@@ -1,0 +1,36 @@
+"""Options of the [engine] group: how flows are run and persisted."""
+
+from oslo_config import cfg
+
+engine_group = cfg.OptGroup(
+    'engine',
+    title='Flow engine options',
+    help='How TaskFlow flows are run and where their state is persisted.')
+
+engine_opts = [
+    cfg.StrOpt('persistence_connection',
+               secret=True,
+               help='SQLAlchemy URL of the flow persistence database. '
+                    'Unset: a SQLite file "flows.sqlite" under state_path. '
+                    'Example: postgresql+psycopg2://user:pass@host/backup_flows'),
+    cfg.StrOpt('engine',
+               default='serial',
+               choices=[('serial', 'Run every task in the calling thread.'),
+                        ('parallel', 'Run independent tasks side by side on '
+                                     'a shared thread pool.')],
+               help='TaskFlow engine used to run flows in-process.'),
+    cfg.IntOpt('max_workers',
+               default=4,
+               min=1,
+               help='Threads of the shared pool used by the parallel '
+                    'engine.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(engine_group)
+    conf.register_opts(engine_opts, group=engine_group)
+
+
+def list_opts():
+    return {engine_group: engine_opts}

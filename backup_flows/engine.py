@@ -1,0 +1,268 @@
+"""Runs backup-flows flows: the only module that touches TaskFlow engines.
+
+Every run is a *job*: one TaskFlow logbook holding one flow detail, both with
+the job's id. The flow detail's ``meta`` records the flow's plugin name and the
+plain arguments of its factory, so the same flow can be rebuilt and resumed
+from its persisted state by any process (here the CLI's ``job resume``; later a
+conductor claiming it from a jobboard).
+"""
+
+import contextlib
+import datetime
+import os
+import socket
+import threading
+
+import futurist
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+from taskflow import exceptions as tf_exc
+from taskflow import states
+import taskflow.engines
+from taskflow.patterns import linear_flow
+from taskflow.persistence import backends as tf_backends
+from taskflow.persistence import models
+
+from backup_flows import conf as bf_conf
+from backup_flows import exceptions
+from backup_flows import faults
+from backup_flows import plugins
+
+LOG = logging.getLogger(__name__)
+CONF = bf_conf.CONF
+
+# Job states shown to users: TaskFlow's flow states plus INTERRUPTED, a flow
+# left RUNNING by a process that no longer exists.
+INTERRUPTED = 'INTERRUPTED'
+RESUMABLE_STATES = (INTERRUPTED, states.PENDING, states.SUSPENDED,
+                    states.RESUMING)
+
+_backends = {}
+_backends_lock = threading.Lock()
+
+
+def persistence_url(conf=CONF):
+    """Return the SQLAlchemy URL of the flow persistence database."""
+    if conf.engine.persistence_connection:
+        return conf.engine.persistence_connection
+    return 'sqlite:///' + os.path.join(conf.state_path, 'flows.sqlite')
+
+
+def get_backend(conf=CONF):
+    """Return the persistence backend, creating its schema on first use."""
+    url = persistence_url(conf)
+    with _backends_lock:
+        backend = _backends.get(url)
+        if backend is None:
+            if url.startswith('sqlite:///'):
+                os.makedirs(os.path.dirname(url[len('sqlite:///'):]) or '.',
+                            mode=0o700, exist_ok=True)
+            backend = tf_backends.fetch({'connection': url})
+            with contextlib.closing(backend.get_connection()) as conn:
+                conn.upgrade()
+            _backends[url] = backend
+        return backend
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec='seconds')
+
+
+class Job:
+    """A persisted flow run, as shown by ``job list`` and ``job show``."""
+
+    def __init__(self, flow_detail):
+        self.flow_detail = flow_detail
+        self.meta = dict(flow_detail.meta or {})
+
+    @property
+    def id(self):
+        return self.flow_detail.uuid
+
+    @property
+    def flow(self):
+        return self.meta.get('flow')
+
+    @property
+    def state(self):
+        state = self.flow_detail.state or states.PENDING
+        if (state in (states.RUNNING, states.REVERTING)
+                and not self._owner_alive()):
+            return INTERRUPTED
+        return state
+
+    def _owner_alive(self):
+        owner = self.meta.get('owner') or {}
+        if owner.get('host') != socket.gethostname():
+            # Another host's process: without a jobboard claim we cannot
+            # tell, so assume it still runs.
+            return True
+        pid = owner.get('pid')
+        if not pid:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return _process_start(pid) == owner.get('started')
+
+    def to_dict(self):
+        return {
+            'id': self.id,
+            'flow': self.flow,
+            'state': self.state,
+            'created_at': self.meta.get('created_at'),
+            'updated_at': self.meta.get('updated_at'),
+            'args': self.meta.get('args', {}),
+            'error': self.meta.get('error'),
+            'tasks': [{'name': ad.name, 'state': ad.state}
+                      for ad in self.flow_detail],
+        }
+
+
+def _process_start(pid):
+    """Start time of a process in clock ticks (tells reused pids apart)."""
+    try:
+        with open('/proc/%d/stat' % pid) as stat:
+            return int(stat.read().rsplit(')', 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _owner():
+    pid = os.getpid()
+    return {'host': socket.gethostname(), 'pid': pid,
+            'started': _process_start(pid)}
+
+
+def build_flow(flow_name, flow_args):
+    """Rebuild a flow from its plugin name and factory arguments."""
+    factory = plugins.load_flow_factory(flow_name)
+    flow = factory(**flow_args)
+    end_failure = faults.end_of_flow_task()
+    if end_failure is not None:
+        flow = linear_flow.Flow(flow.name + '-with-injected-failure').add(
+            flow, end_failure)
+    return flow
+
+
+def _load_engine(flow, flow_detail, book, backend, store=None):
+    options = {}
+    if CONF.engine.engine == 'parallel':
+        options['executor'] = _shared_executor()
+    return taskflow.engines.load(
+        flow, store=store, flow_detail=flow_detail, book=book,
+        backend=backend, engine=CONF.engine.engine, **options)
+
+
+_executor = None
+
+
+def _shared_executor():
+    global _executor
+    with _backends_lock:
+        if _executor is None:
+            _executor = futurist.ThreadPoolExecutor(
+                max_workers=CONF.engine.max_workers)
+        return _executor
+
+
+def _save_meta(backend, flow_detail, **changes):
+    flow_detail.meta.update(changes)
+    flow_detail.meta['updated_at'] = _now()
+    with contextlib.closing(backend.get_connection()) as conn:
+        conn.update_flow_details(flow_detail)
+
+
+def run_flow(flow_name, flow_args, store, job_id=None):
+    """Run a flow to completion as a new job and return its job id and store.
+
+    :param flow_name: plugin name in the ``backup_flows.flows`` namespace.
+    :param flow_args: plain keyword arguments of the flow's factory.
+    :param store: plain initial values of the flow store.
+    :raises: BackupFlowsError subclasses; the flow has been reverted.
+    """
+    backend = get_backend()
+    job_id = job_id or uuidutils.generate_uuid()
+    flow = build_flow(flow_name, flow_args)
+    book = models.LogBook(flow_name, uuid=job_id)
+    flow_detail = models.FlowDetail(flow_name, uuid=job_id)
+    flow_detail.meta.update({'flow': flow_name, 'args': flow_args,
+                             'created_at': _now(), 'owner': _owner()})
+    book.add(flow_detail)
+    with contextlib.closing(backend.get_connection()) as conn:
+        conn.save_logbook(book)
+    engine = _load_engine(flow, flow_detail, book, backend, store=store)
+    return job_id, _run(engine, backend, flow_detail, flow_name)
+
+
+def resume_job(job_id):
+    """Resume an interrupted job from its persisted state.
+
+    Finished tasks are not run again; the interrupted one runs again from its
+    start (tasks are written to be safe to re-run).
+    """
+    backend = get_backend()
+    job = get_job(job_id)
+    if job.state not in RESUMABLE_STATES:
+        raise exceptions.JobNotResumable(
+            job_id=job_id,
+            reason='it is %s (only an interrupted job can be resumed)'
+                   % job.state)
+    flow_detail = job.flow_detail
+    with contextlib.closing(backend.get_connection()) as conn:
+        book = conn.get_logbook(job_id)
+    flow_detail = book.find(job_id) or flow_detail
+    flow = build_flow(job.flow, job.meta.get('args', {}))
+    _save_meta(backend, flow_detail, owner=_owner(),
+               resumed_at=_now())
+    engine = _load_engine(flow, flow_detail, book, backend)
+    return _run(engine, backend, flow_detail, job.flow)
+
+
+def _run(engine, backend, flow_detail, flow_name):
+    try:
+        engine.run()
+    except Exception as exc:
+        cause = _root_cause(exc)
+        _save_meta(backend, flow_detail, error=str(cause))
+        LOG.debug('Job %s (%s) failed', flow_detail.uuid, flow_name,
+                  exc_info=True)
+        if isinstance(cause, exceptions.BackupFlowsError):
+            raise cause
+        raise exceptions.FlowFailed(flow=flow_name, job_id=flow_detail.uuid,
+                                    reason=cause)
+    _save_meta(backend, flow_detail, error=None)
+    return engine.storage.fetch_all()
+
+
+def _root_cause(exc):
+    if isinstance(exc, tf_exc.WrappedFailure):
+        for failure in exc:
+            return failure.exception or exc
+    return exc
+
+
+def get_job(job_id):
+    backend = get_backend()
+    with contextlib.closing(backend.get_connection()) as conn:
+        try:
+            book = conn.get_logbook(job_id)
+        except tf_exc.NotFound:
+            raise exceptions.JobNotFound(job_id=job_id)
+    flow_detail = book.find(job_id)
+    if flow_detail is None:
+        raise exceptions.JobNotFound(job_id=job_id)
+    return Job(flow_detail)
+
+
+def list_jobs():
+    """Return every job, oldest first."""
+    backend = get_backend()
+    with contextlib.closing(backend.get_connection()) as conn:
+        books = list(conn.get_logbooks())
+    jobs = [Job(fd) for book in books for fd in book]
+    return sorted(jobs, key=lambda job: job.meta.get('created_at') or '')

@@ -1,0 +1,139 @@
+"""Exceptions of backup-flows.
+
+Every error a user can cause or fix derives from :class:`BackupFlowsError`.
+Its message says what was wrong and what to do; the CLI prints it on one line
+and exits with ``exit_code`` (documented in doc/source/cli).
+"""
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class BackupFlowsError(Exception):
+    """Base of every expected error; ``msg_fmt`` is filled from kwargs."""
+
+    msg_fmt = 'An unknown error occurred.'
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            message = self.msg_fmt % kwargs
+        super().__init__(message)
+
+
+class InvalidInput(BackupFlowsError):
+    msg_fmt = 'Invalid input: %(reason)s'
+    exit_code = EXIT_USAGE
+
+
+class NotFound(BackupFlowsError):
+    msg_fmt = '%(kind)s %(ident)s not found.'
+    exit_code = EXIT_USAGE
+
+
+class ServerNotFound(NotFound):
+    msg_fmt = 'Server %(server)s not found in cloud %(cloud)s.'
+
+
+class InvalidServerState(BackupFlowsError):
+    msg_fmt = ('Server %(server)s is in state %(state)s; %(action)s needs '
+               'one of: %(expected)s.')
+    exit_code = EXIT_USAGE
+
+
+class CloudConfigError(BackupFlowsError):
+    msg_fmt = ('Cloud %(cloud)s is not usable: %(reason)s. Check clouds.yaml '
+               'or --os-cloud/OS_CLOUD.')
+    exit_code = EXIT_USAGE
+
+
+class CloudUnreachable(BackupFlowsError):
+    msg_fmt = 'Cloud %(cloud)s cannot be reached: %(reason)s'
+
+
+class PluginError(BackupFlowsError):
+    msg_fmt = ('%(kind)s plugin %(name)r cannot be loaded: %(reason)s. '
+               'Available: %(available)s.')
+    exit_code = EXIT_USAGE
+
+
+class FlowFailed(BackupFlowsError):
+    msg_fmt = ('%(flow)s job %(job_id)s failed and was reverted: '
+               '%(reason)s')
+
+
+class JobNotFound(NotFound):
+    msg_fmt = 'Job %(job_id)s not found.'
+
+
+class JobNotResumable(BackupFlowsError):
+    msg_fmt = 'Job %(job_id)s cannot be resumed: %(reason)s'
+    exit_code = EXIT_USAGE
+
+
+class ResourceTimeout(BackupFlowsError):
+    msg_fmt = ('%(kind)s %(ident)s did not reach %(status)s within '
+               '%(timeout)s seconds (last status: %(last)s).')
+
+
+class ResourceFailed(BackupFlowsError):
+    msg_fmt = '%(kind)s %(ident)s went to status %(status)s.'
+
+
+class ConsistencyNotReached(BackupFlowsError):
+    msg_fmt = ('Consistency level %(requested)s could not be reached for '
+               'server %(server)s: %(reason)s')
+
+
+class RepositoryError(BackupFlowsError):
+    msg_fmt = 'Backup repository %(url)s: %(reason)s'
+
+
+class RepositoryNotFound(RepositoryError):
+    msg_fmt = ('No backup repository at %(url)s. Create one with '
+               '"backup-flows-manage repository init %(url)s" or fix '
+               '--repository.')
+    exit_code = EXIT_USAGE
+
+
+class RepositoryExists(RepositoryError):
+    msg_fmt = 'A backup repository already exists at %(url)s.'
+    exit_code = EXIT_USAGE
+
+
+class ForeignRepository(RepositoryError):
+    msg_fmt = ('%(url)s is not a backup-flows repository (%(reason)s). '
+               'Check --repository.')
+    exit_code = EXIT_USAGE
+
+
+class RepositoryFormatTooNew(RepositoryError):
+    msg_fmt = ('%(what)s at %(url)s has format version %(version)s; this '
+               'backup-flows reads up to version %(supported)s. Upgrade '
+               'backup-flows.')
+    exit_code = EXIT_USAGE
+
+
+class RepositoryKeyError(RepositoryError):
+    msg_fmt = 'Cannot unlock repository %(url)s: %(reason)s'
+    exit_code = EXIT_USAGE
+
+
+class RepositoryLocked(RepositoryError):
+    msg_fmt = ('Repository %(url)s is locked (%(reason)s). Retry later; a '
+               'lock whose holder died expires after its time to live.')
+
+
+class RepositoryCorrupted(RepositoryError):
+    msg_fmt = ('Repository %(url)s: %(reason)s. Run "backup-flows-manage '
+               'repository check --deep" to list the affected backups.')
+
+
+class BackupNotFound(NotFound):
+    msg_fmt = 'Backup %(backup_id)s not found in repository %(url)s.'
+
+
+class RepositoryBackendError(RepositoryError):
+    msg_fmt = 'Storage backend of repository %(url)s failed: %(reason)s'

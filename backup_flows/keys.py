@@ -1,0 +1,22 @@
+"""Flow names and flow store keys.
+
+They are persisted identities: a job posted by one release is resumed by
+another, so never rename one; add a new name instead.
+"""
+
+# Flow names (stevedore names in the backup_flows.flows namespace).
+FLOW_SNAPSHOT_CREATE = 'snapshot-create'
+FLOW_SNAPSHOT_DELETE = 'snapshot-delete'
+FLOW_SNAPSHOT_ROLLBACK = 'snapshot-rollback'
+
+# Store keys shared by several flows.
+CLOUD = 'cloud'
+JOB_ID = 'job_id'
+SERVER_ID = 'server_id'
+SET_ID = 'set_id'
+SET_META = 'set_meta'
+SERVER_STATE = 'server_state'
+ROOT_IMAGE_ID = 'root_image_id'
+
+# What a flow hands back to its caller (a plain dict).
+RESULT = 'result'

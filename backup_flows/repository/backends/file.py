@@ -1,0 +1,112 @@
+"""``file`` backend: a repository in a local (or mounted) directory.
+
+URL: ``file:///absolute/path`` or a plain path. Writes go to a temporary file
+in the destination directory, are fsync'ed, renamed over the final name and
+the directory is fsync'ed, so an object is either complete or absent even
+after a power cut.
+"""
+
+import os
+import uuid
+
+from oslo_log import log as logging
+
+from backup_flows.repository.backends import base
+
+LOG = logging.getLogger(__name__)
+
+_TMP_PREFIX = '.tmp-'
+
+
+class FileBackend(base.Backend):
+    """Objects are files under the root directory."""
+
+    def __init__(self, location, options):
+        super().__init__(location, options)
+        self.root = os.path.abspath(location)
+
+    def _path(self, name):
+        return os.path.join(self.root, *name.split('/'))
+
+    def put(self, name, data):
+        path = self._path(name)
+        directory = os.path.dirname(path)
+        os.makedirs(directory, exist_ok=True)
+        tmp = os.path.join(directory, _TMP_PREFIX + uuid.uuid4().hex)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+        os.close(fd)
+        os.rename(tmp, path)
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def get(self, name):
+        try:
+            with open(self._path(name), 'rb') as f:
+                return f.read()
+        except FileNotFoundError:
+            raise base.ObjectNotFound(name)
+
+    def get_range(self, name, offset, length):
+        try:
+            fd = os.open(self._path(name), os.O_RDONLY)
+        except FileNotFoundError:
+            raise base.ObjectNotFound(name)
+        try:
+            return os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+
+    def exists(self, name):
+        return os.path.isfile(self._path(name))
+
+    def list(self, prefix):
+        # Walk only the directory holding the prefix: names are
+        # "<dir>/<dir>/<file>" and prefixes end on a directory or mid-file.
+        head, _, _ = prefix.rpartition('/')
+        start = self._path(head) if head else self.root
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, self.root)
+            rel = '' if rel == '.' else rel.replace(os.sep, '/') + '/'
+            for filename in sorted(filenames):
+                if filename.startswith(_TMP_PREFIX):
+                    continue
+                name = rel + filename
+                if not name.startswith(prefix):
+                    continue
+                try:
+                    size = os.stat(os.path.join(dirpath, filename)).st_size
+                except FileNotFoundError:
+                    continue
+                yield name, size
+
+    def purge_temporaries(self):
+        count = 0
+        for dirpath, _, filenames in os.walk(self.root):
+            for filename in filenames:
+                if filename.startswith(_TMP_PREFIX):
+                    try:
+                        os.unlink(os.path.join(dirpath, filename))
+                        count += 1
+                    except FileNotFoundError:
+                        continue
+        return count
+
+    def delete(self, name):
+        try:
+            os.unlink(self._path(name))
+        except FileNotFoundError:
+            LOG.debug('Object %s already deleted', name)

@@ -1,0 +1,364 @@
+"""The repository facade used by flows and the CLI.
+
+Open or create::
+
+    repo = Repository.open('file:///srv/backups', secret=Secret(...))
+    repo = Repository.init('swift://backups/prod?cloud=site2',
+                           encrypted=True, secret=Secret(passphrase='...'))
+
+then :meth:`Repository.start_backup`, :meth:`Repository.read_disk`,
+:meth:`Repository.restore_disk`, :meth:`Repository.list_backups`,
+:meth:`Repository.show_backup`, :meth:`Repository.forget`,
+:meth:`Repository.check`, :meth:`Repository.prune`, :meth:`Repository.stats`,
+:meth:`Repository.copy_backup`, :meth:`Repository.rebuild_index` and
+:meth:`Repository.close` (or use it as a context manager). A Repository
+object may be used from one thread at a time.
+"""
+
+import concurrent.futures
+import hashlib
+
+from oslo_log import log as logging
+
+from backup_flows import exceptions
+from backup_flows.repository import backends
+from backup_flows.repository import check as check_mod
+from backup_flows.repository import chunker as chunker_mod
+from backup_flows.repository import config as config_mod
+from backup_flows.repository import copy as copy_mod
+from backup_flows.repository import crypto
+from backup_flows.repository import index as index_mod
+from backup_flows.repository import keyfile
+from backup_flows.repository import locks
+from backup_flows.repository import manifest as manifest_mod
+from backup_flows.repository import prune as prune_mod
+from backup_flows.repository import reader
+from backup_flows.repository import writer
+from backup_flows.repository.backends import base
+
+LOG = logging.getLogger(__name__)
+
+
+def _backend_call(url, func, *args):
+    try:
+        return func(*args)
+    except (base.ObjectNotFound, exceptions.BackupFlowsError):
+        raise
+    except Exception as exc:
+        raise exceptions.RepositoryBackendError(
+            url=url, reason='%s: %s' % (type(exc).__name__, exc))
+
+
+class Repository:
+    """An opened backup repository; see the module docstring."""
+
+    def __init__(self, url, backend, config, keys, settings):
+        self.url = url
+        self.backend = backend
+        self.config = config
+        self.keys = keys
+        self.settings = settings
+        self.chunker = chunker_mod.Chunker(config['chunker'])
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            settings.workers, thread_name_prefix='repository')
+        self.index = index_mod.Index()
+
+    # -- opening -------------------------------------------------------
+
+    @classmethod
+    def init(cls, url, encrypted=False, secret=None, chunk_size=128 << 10,
+             settings=None, scrypt_params=None, backend=None):
+        """Create a repository at ``url`` and return it opened.
+
+        :param secret: :class:`keyfile.Secret`, required when ``encrypted``.
+        :param chunk_size: FastCDC target size, fixed for the repository.
+        :param scrypt_params: override scrypt ``n``/``r``/``p`` (tests).
+        :param backend: a ready backend instead of loading one from ``url``.
+        :raises RepositoryExists: ``url`` already holds a repository.
+        """
+        backend = backend or backends.load_backend(url)
+        if _backend_call(url, backend.exists, config_mod.OBJECT):
+            raise exceptions.RepositoryExists(url=url)
+        if encrypted and secret is None:
+            raise exceptions.RepositoryKeyError(
+                url=url, reason='an encrypted repository needs a passphrase '
+                'or key (config, %s or a file)' % keyfile.PASSPHRASE_ENV)
+        config = config_mod.build(encrypted, chunk_size)
+        if encrypted:
+            keys = crypto.Keys.generate()
+            _backend_call(url, backend.put, keyfile.KEY_OBJECT,
+                          keyfile.create(keys, secret, config['id'],
+                                         scrypt_params))
+        else:
+            keys = crypto.Keys()
+        _backend_call(url, backend.put, config_mod.OBJECT,
+                      config_mod.encode(config))
+        LOG.info('Initialised repository %s (encryption %s)', url,
+                 config['encryption'])
+        return cls(url, backend, config, keys,
+                   settings or config_mod.Settings())
+
+    @classmethod
+    def open(cls, url, secret=None, settings=None, backend=None):
+        """Open the repository at ``url``.
+
+        :raises RepositoryNotFound, ForeignRepository,
+            RepositoryFormatTooNew, RepositoryKeyError: with a message
+            saying what to do.
+        """
+        backend = backend or backends.load_backend(url)
+        try:
+            data = _backend_call(url, backend.get, config_mod.OBJECT)
+        except base.ObjectNotFound:
+            raise exceptions.RepositoryNotFound(url=url)
+        try:
+            config = config_mod.decode(data)
+        except config_mod.ConfigTooNew as exc:
+            raise exceptions.RepositoryFormatTooNew(
+                what='Repository', url=url, version=exc.version,
+                supported=config_mod.VERSION)
+        except config_mod.ConfigError as exc:
+            raise exceptions.ForeignRepository(url=url, reason=str(exc))
+        keys = crypto.Keys()
+        if config['encryption'] != crypto.ENCRYPTION_NONE:
+            keys = cls._unlock(url, backend, config, secret)
+        return cls(url, backend, config, keys,
+                   settings or config_mod.Settings())
+
+    @staticmethod
+    def _unlock(url, backend, config, secret):
+        if secret is None:
+            raise exceptions.RepositoryKeyError(
+                url=url, reason='it is encrypted; set [repository] '
+                'passphrase_file, passphrase or key_file, or %s'
+                % keyfile.PASSPHRASE_ENV)
+        try:
+            data = _backend_call(url, backend.get, keyfile.KEY_OBJECT)
+        except base.ObjectNotFound:
+            raise exceptions.RepositoryKeyError(
+                url=url, reason='its key file %s is missing; restore it '
+                'from your key backup' % keyfile.KEY_OBJECT)
+        try:
+            return keyfile.unlock(data, secret, config['id'])
+        except (keyfile.KeyFileError, crypto.IntegrityError) as exc:
+            raise exceptions.RepositoryKeyError(url=url, reason=str(exc))
+
+    def close(self):
+        """Stop the thread pool and close the backend."""
+        self.pool.shutdown(wait=True)
+        self.backend.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # -- locking and index -------------------------------------------
+
+    def lock(self, kind):
+        """Take a ``locks.SHARED`` or ``locks.EXCLUSIVE`` lock.
+
+        :raises RepositoryLocked: a conflicting lock is held.
+        """
+        try:
+            return locks.acquire(self.backend, kind, self.settings.lock_ttl,
+                                 self.settings.lock_wait)
+        except locks.LockConflict as exc:
+            raise exceptions.RepositoryLocked(url=self.url, reason=str(exc))
+
+    def load_index(self):
+        """(Re)read every index file; return the :class:`index.Index`."""
+        self.index = _backend_call(self.url, index_mod.Index.load,
+                                   self.backend, self.keys)
+        return self.index
+
+    # -- backups -------------------------------------------------------
+
+    def start_backup(self):
+        """Begin a backup session under a shared lock.
+
+        :returns: a :class:`writer.BackupWriter`; use it as a context
+            manager, call ``write_disk(name, stream)`` per disk, then
+            ``commit(server, metadata)``.
+        """
+        lock = self.lock(locks.SHARED)
+        try:
+            self.load_index()
+        except BaseException:
+            lock.release()
+            raise
+        return writer.BackupWriter(self, lock)
+
+    def backup_ids(self):
+        """Ids of every backup, oldest first."""
+        return sorted(name[len(manifest_mod.PREFIX):] for name, _ in
+                      self.backend.list(manifest_mod.PREFIX))
+
+    def load_manifest(self, backup_id):
+        """Return the manifest document of ``backup_id``.
+
+        :raises BackupNotFound, RepositoryCorrupted,
+            RepositoryFormatTooNew:
+        """
+        try:
+            data = _backend_call(self.url, self.backend.get,
+                                 manifest_mod.object_name(backup_id))
+        except base.ObjectNotFound:
+            raise exceptions.BackupNotFound(backup_id=backup_id, url=self.url)
+        try:
+            return manifest_mod.decode(self.keys, backup_id, data)
+        except manifest_mod.ManifestTooNew as exc:
+            raise exceptions.RepositoryFormatTooNew(
+                what='Manifest of backup %s' % backup_id, url=self.url,
+                version=exc.version, supported=manifest_mod.VERSION)
+        except manifest_mod.ManifestError as exc:
+            raise exceptions.RepositoryCorrupted(
+                url=self.url, reason='manifest of backup %s is damaged: %s'
+                % (backup_id, exc))
+
+    def load_manifests(self):
+        """Return ``(documents, errors)``: readable manifests oldest first
+        and ``{backup_id: reason}`` for the others."""
+        documents, errors = [], {}
+        for backup_id in self.backup_ids():
+            try:
+                documents.append(self.load_manifest(backup_id))
+            except exceptions.BackupNotFound:
+                continue
+            except exceptions.RepositoryError as exc:
+                errors[backup_id] = str(exc)
+        return documents, errors
+
+    def list_backups(self, server=None):
+        """Summaries (id, server, created_at, disks, size) oldest first.
+
+        Backups whose manifest is unreadable are listed with an ``error``.
+        """
+        documents, errors = self.load_manifests()
+        result = [manifest_mod.summary(d) for d in documents
+                  if server is None or d['server'] == server]
+        if server is None:
+            result.extend({'id': backup_id, 'error': reason}
+                          for backup_id, reason in errors.items())
+            result.sort(key=lambda s: s['id'])
+        return result
+
+    def show_backup(self, backup_id):
+        """The full manifest document of ``backup_id``."""
+        return self.load_manifest(backup_id)
+
+    def forget(self, backup_ids):
+        """Delete the manifests of ``backup_ids`` (data goes at prune)."""
+        with self.lock(locks.SHARED):
+            for backup_id in backup_ids:
+                name = manifest_mod.object_name(backup_id)
+                if not self.backend.exists(name):
+                    raise exceptions.BackupNotFound(backup_id=backup_id,
+                                                    url=self.url)
+                self.backend.delete(name)
+                LOG.info('Forgot backup %s', backup_id)
+
+    # -- reading -----------------------------------------------------------
+
+    def _disk(self, backup_id, disk_name):
+        document = self.load_manifest(backup_id)
+        for disk in document['disks']:
+            if disk['name'] == disk_name:
+                return disk
+        raise exceptions.NotFound(kind='Disk', ident='%s of backup %s'
+                                  % (disk_name, backup_id))
+
+    def _corrupted(self, backup_id, disk, offset, exc):
+        return exceptions.RepositoryCorrupted(
+            url=self.url, reason='backup %s disk %s at offset %d: %s'
+            % (backup_id, disk['name'], offset, exc))
+
+    def iter_extents(self, backup_id, disk_name):
+        """Yield ``(offset, length, data_or_None)`` of a disk; ``None``
+        marks a zero run. Holds a shared lock (prune waits) while the
+        generator runs.
+
+        :raises RepositoryCorrupted: damaged or missing data, before any
+            byte of the damaged chunk is yielded.
+        """
+        with self.lock(locks.SHARED):
+            disk = self._disk(backup_id, disk_name)
+            self.load_index()
+            offset = 0
+            try:
+                for offset, length, data in reader.iter_extents(self, disk):
+                    yield offset, length, data
+            except reader.ChunkError as exc:
+                raise self._corrupted(backup_id, disk, offset, exc)
+
+    def read_disk(self, backup_id, disk_name, verify_checksum=True):
+        """Yield the bytes of a disk in order (zeros included).
+
+        Every chunk is verified against its id before it is yielded; with
+        ``verify_checksum`` the whole-disk SHA-256 is checked at the end too.
+
+        :raises RepositoryCorrupted: damaged or missing data; no wrong byte
+            is ever yielded.
+        """
+        digest = hashlib.sha256() if verify_checksum else None
+        zeros = bytes(1 << 20)
+        for _, length, data in self.iter_extents(backup_id, disk_name):
+            if data is None:
+                while length:
+                    piece = zeros if length >= len(zeros) else bytes(length)
+                    length -= len(piece)
+                    if digest:
+                        digest.update(piece)
+                    yield piece
+                continue
+            if digest:
+                digest.update(data)
+            yield data
+        if digest:
+            disk = self._disk(backup_id, disk_name)
+            if digest.hexdigest() != disk['sha256']:
+                raise self._corrupted(backup_id, disk, disk['size'],
+                                      'whole-disk SHA-256 mismatch')
+
+    def restore_disk(self, backup_id, disk_name, path, sparse=True):
+        """Write a disk to ``path`` (file or block device); zero runs are
+        holes in a regular file when ``sparse``. Returns bytes written.
+
+        :raises RepositoryCorrupted: damaged or missing data.
+        """
+        with self.lock(locks.SHARED):
+            disk = self._disk(backup_id, disk_name)
+            self.load_index()
+            try:
+                return reader.write_to_file(self, disk, path, sparse=sparse)
+            except reader.ChunkError as exc:
+                raise exceptions.RepositoryCorrupted(
+                    url=self.url, reason='backup %s disk %s: %s'
+                    % (backup_id, disk_name, exc))
+
+    # -- maintenance (see check.py, prune.py, copy.py) ----------------
+
+    def check(self, deep=False):
+        """Verify the repository; return a report dict (see check.py)."""
+        with self.lock(locks.SHARED):
+            return check_mod.run(self, deep=deep)
+
+    def prune(self, policy=None, dry_run=False):
+        """Apply ``policy`` (retention.Policy) and collect garbage; see
+        prune.py for the result."""
+        return prune_mod.run(self, policy, dry_run=dry_run)
+
+    def stats(self):
+        """Logical vs stored sizes and ratios (see check.py)."""
+        with self.lock(locks.SHARED):
+            return check_mod.stats(self)
+
+    def copy_backup(self, backup_id, target):
+        """Copy a backup into ``target`` (another Repository), storing
+        only chunks it lacks; return the copy statistics."""
+        return copy_mod.copy_backup(self, target, backup_id)
+
+    def rebuild_index(self):
+        """Rewrite the index from the pack trailers (exclusive lock)."""
+        return prune_mod.rebuild_index(self)

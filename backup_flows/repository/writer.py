@@ -1,0 +1,225 @@
+"""Writing backups: chunk, deduplicate, compress, seal, pack, index.
+
+A :class:`BackupWriter` is one backup session under a shared lock::
+
+    with repo.start_backup() as writer:
+        writer.write_disk('vda', stream)       # any object with readinto/read
+        backup_id = writer.commit(server='<server id>', metadata={...})
+
+Data flow of :meth:`BackupWriter.write_disk`: the calling thread cuts the
+stream into chunks (FastCDC) and keeps the whole-disk SHA-256; all-zero
+chunks become zero runs; other chunks go to the repository's thread pool,
+which hashes them (chunk id) and, unless the chunk is already stored,
+compresses and seals them. Results are consumed in order and appended to a
+pack; full packs are uploaded by one uploader thread. At most
+``2 * workers + 2`` chunks and two packs are in flight, so memory is bounded
+whatever the disk size (plus the chunk list, about 100 bytes per chunk).
+
+Write order: packs, then the index file naming them (at the latest at the end
+of each disk), then at :meth:`BackupWriter.commit` the manifest. Leaving the
+``with`` block without committing leaves only unreferenced data, which
+prune removes.
+"""
+
+import collections
+import concurrent.futures
+import hashlib
+
+from oslo_log import log as logging
+
+from backup_flows.repository import index as index_mod
+from backup_flows.repository import manifest as manifest_mod
+from backup_flows.repository import pack as pack_mod
+
+LOG = logging.getLogger(__name__)
+
+# Index files are written at least every this many packs so a very large
+# disk does not keep all its index entries in memory.
+_PACKS_PER_INDEX = 64
+
+
+class BackupWriter:
+    """One backup session; obtain it from ``Repository.start_backup()``."""
+
+    def __init__(self, repo, lock):
+        self._repo = repo
+        self._lock = lock
+        self._keys = repo.keys
+        self._known = repo.index.chunks
+        self._session = set()
+        self._builder = pack_mod.PackBuilder()
+        self._uploader = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix='pack-upload')
+        self._uploads = collections.deque()
+        self._unindexed = {}
+        self._disks = []
+        self._closed = False
+        self.stats = {'packs': 0, 'new_chunks': 0, 'new_bytes': 0,
+                      'stored_bytes': 0}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if not self._closed:
+            self.abort()
+
+    def _prepare(self, data):
+        chunk_id = self._keys.chunk_id(data)
+        if chunk_id in self._known or chunk_id in self._session:
+            return chunk_id, None
+        return chunk_id, pack_mod.encode_blob(
+            self._keys, chunk_id, data, self._repo.settings.compression_level)
+
+    def _upload_done(self, upload):
+        future, pack_id, entries = upload
+        future.result()
+        self._unindexed[pack_id] = entries
+        if len(self._unindexed) >= _PACKS_PER_INDEX:
+            self._write_index()
+
+    def _flush_pack(self):
+        if not self._builder:
+            return
+        pack_id, data, entries = self._builder.finish(self._keys)
+        self._builder = pack_mod.PackBuilder()
+        self.stats['packs'] += 1
+        self.stats['stored_bytes'] += len(data)
+        future = self._uploader.submit(
+            self._repo.backend.put, pack_mod.pack_name(pack_id), data)
+        self._uploads.append((future, pack_id, entries))
+        while len(self._uploads) > 1:
+            self._upload_done(self._uploads.popleft())
+
+    def _write_index(self):
+        if not self._unindexed:
+            return
+        name, data = index_mod.encode(self._keys, self._unindexed)
+        self._repo.backend.put(name, data)
+        for pack_id, entries in self._unindexed.items():
+            self._repo.index.add_pack(pack_id, entries)
+        self._repo.index.files[name] = list(self._unindexed)
+        self._unindexed = {}
+
+    def _store(self, chunk_id, stored, length):
+        if stored is None or chunk_id in self._session:
+            return
+        self._session.add(chunk_id)
+        self._builder.add(chunk_id, stored, length)
+        self.stats['new_chunks'] += 1
+        self.stats['new_bytes'] += length
+        if len(self._builder) >= self._repo.settings.pack_size:
+            self._flush_pack()
+
+    def write_disk(self, name, stream):
+        """Store the disk read from ``stream`` (to its end) as ``name``.
+
+        :returns: the disk record (name, size, sha256, zero_bytes,
+            new_bytes) that :meth:`commit` will put in the manifest.
+        """
+        if self._closed:
+            raise ValueError('backup session is closed')
+        digest = hashlib.sha256()
+        chunks = []
+        pending = collections.deque()
+        limit = 2 * self._repo.settings.workers + 2
+        pool = self._repo.pool
+        size = zero_bytes = 0
+        new_before = self.stats['new_bytes']
+
+        def drain_one():
+            entry = pending.popleft()
+            if entry[1] is None:
+                length = entry[0]
+                if chunks and chunks[-1][0] is None:
+                    chunks[-1][1] += length
+                else:
+                    chunks.append([None, length])
+                return
+            length, future = entry
+            chunk_id, stored = future.result()
+            self._store(chunk_id, stored, length)
+            chunks.append([chunk_id.hex(), length])
+
+        for length, data in self._repo.chunker.chunks(stream):
+            size += length
+            if data is None:
+                digest.update(self._repo.chunker.zeros(length))
+                zero_bytes += length
+                pending.append((length, None))
+            else:
+                digest.update(data)
+                pending.append((length, pool.submit(self._prepare, data)))
+            while len(pending) > limit:
+                drain_one()
+        while pending:
+            drain_one()
+        record = {'name': name, 'size': size, 'sha256': digest.hexdigest(),
+                  'chunks': chunks}
+        self.add_disk(record)
+        LOG.info('Disk %s: %d bytes, %d zero, %d new', name, size,
+                 zero_bytes, self.stats['new_bytes'] - new_before)
+        return {'name': name, 'size': size, 'sha256': record['sha256'],
+                'zero_bytes': zero_bytes,
+                'new_bytes': self.stats['new_bytes'] - new_before}
+
+    def has_chunk(self, chunk_id):
+        """Whether ``chunk_id`` is stored or queued in this session."""
+        return chunk_id in self._known or chunk_id in self._session
+
+    def store_chunk(self, data):
+        """Store one chunk unless present; return ``(chunk_id, is_new)``."""
+        chunk_id, stored = self._prepare(data)
+        is_new = stored is not None and chunk_id not in self._session
+        self._store(chunk_id, stored, len(data))
+        return chunk_id, is_new
+
+    def add_disk(self, record):
+        """Make every chunk written so far durable and indexed, then add
+        the disk ``record`` (name, size, sha256, chunks) to the backup."""
+        manifest_mod.validate_disks([record])
+        if any(d['name'] == record['name'] for d in self._disks):
+            raise ValueError('disk %s written twice' % record['name'])
+        self._flush_pack()
+        while self._uploads:
+            self._upload_done(self._uploads.popleft())
+        self._write_index()
+        self._disks.append(record)
+
+    def commit(self, server, metadata=None, backup_id=None,
+               created_at=None):
+        """Write the manifest (the commit point); return the backup id.
+
+        :param server: key grouping backups for retention (server id).
+        :param metadata: JSON-serialisable server definition and anything
+            else the flow wants to keep with the backup.
+        :param backup_id: and ``created_at`` (aware datetime): reuse the
+            identity of a copied backup; normally left out.
+        """
+        if self._closed:
+            raise ValueError('backup session is closed')
+        if not self._disks:
+            raise ValueError('a backup needs at least one disk')
+        now = created_at or manifest_mod.utcnow()
+        backup_id = backup_id or manifest_mod.new_backup_id(now)
+        document = manifest_mod.build(backup_id, server, metadata or {},
+                                      self._disks, now)
+        self._repo.backend.put(manifest_mod.object_name(backup_id),
+                               manifest_mod.encode(self._keys, document))
+        LOG.info('Committed backup %s of %s (%d disks)', backup_id, server,
+                 len(self._disks))
+        self._close()
+        return backup_id
+
+    def abort(self):
+        """Give up the session; written data stays until prune."""
+        LOG.warning('Backup session aborted; unreferenced data is left '
+                    'for prune')
+        self._close()
+
+    def _close(self):
+        self._closed = True
+        for future, _, _ in self._uploads:
+            future.cancel()
+        self._uploader.shutdown(wait=True)
+        self._lock.release()

@@ -1,0 +1,71 @@
+"""Facts about a Nova server that flows are planned from."""
+
+from openstack import exceptions as sdk_exc
+from oslo_log import log as logging
+
+from backup_flows import exceptions
+
+LOG = logging.getLogger(__name__)
+
+_TRUE = ('yes', 'true', '1', 'on')
+
+
+def find_server(conn, name_or_id):
+    """The server by id or unique name; ServerNotFound otherwise."""
+    try:
+        server = conn.compute.find_server(name_or_id, ignore_missing=True)
+    except sdk_exc.DuplicateResource:
+        raise exceptions.InvalidInput(
+            reason='several servers are named %s; give its id' % name_or_id)
+    if server is None:
+        raise exceptions.ServerNotFound(server=name_or_id,
+                                        cloud=conn.config.name)
+    return conn.compute.get_server(server.id)
+
+
+def _guest_agent_in(props):
+    return str((props or {}).get('hw_qemu_guest_agent', '')).lower() in _TRUE
+
+
+def describe(conn, name_or_id):
+    """Plain facts about a server: id, status, root disk, volumes, agent.
+
+    ``root`` is ``{'kind': 'image', 'image_id'}`` or ``{'kind': 'volume',
+    'volume_id', 'device'}``; ``volumes`` are the other attached volumes,
+    ``[{'volume_id', 'device'}]`` sorted by device.
+    """
+    server = find_server(conn, name_or_id)
+    attachments = sorted(
+        ({'volume_id': att.volume_id, 'device': att.device}
+         for att in conn.compute.volume_attachments(server.id)),
+        key=lambda att: att['device'] or '')
+    image_id = (server.image or {}).get('id')
+    facts = {'id': server.id, 'name': server.name, 'status': server.status,
+             'task_state': server.task_state,
+             'flavor': dict(server.flavor or {}),
+             'availability_zone': server.availability_zone}
+    if image_id:
+        facts['root'] = {'kind': 'image', 'image_id': image_id}
+        facts['volumes'] = attachments
+        try:
+            image = conn.image.get_image(image_id)
+            props = dict(image.properties or {})
+            props.setdefault('hw_qemu_guest_agent',
+                             getattr(image, 'hw_qemu_guest_agent', None))
+            facts['guest_agent'] = _guest_agent_in(props)
+        except sdk_exc.NotFoundException:
+            facts['guest_agent'] = False
+        return facts
+    root_device = getattr(server, 'root_device_name', None)
+    root = next((att for att in attachments
+                 if root_device and att['device'] == root_device),
+                attachments[0] if attachments else None)
+    if root is None:
+        raise exceptions.InvalidServerState(
+            server=server.id, state='no root disk', action='capture',
+            expected='an image or a boot volume')
+    facts['root'] = dict(root, kind='volume')
+    facts['volumes'] = [att for att in attachments if att is not root]
+    volume = conn.block_storage.get_volume(root['volume_id'])
+    facts['guest_agent'] = _guest_agent_in(volume.volume_image_metadata)
+    return facts

@@ -1,0 +1,190 @@
+"""Snapshot operations: plan from the cloud's facts, then run a flow.
+
+The CLI (and later the API) call these; each checks its input and the cloud
+before anything is created, so bad input fails with nothing left behind.
+"""
+
+import datetime
+import re
+
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+
+from backup_flows import clients
+from backup_flows import engine
+from backup_flows import exceptions
+from backup_flows import keys
+from backup_flows import plugins
+from backup_flows import servers
+from backup_flows import snapshot_sets as sets
+from backup_flows.tasks import server as server_tasks
+
+LOG = logging.getLogger(__name__)
+
+_DURATION = re.compile(r'^\s*(\d+)\s*([smhdw]?)\s*$')
+_UNIT_SECONDS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400,
+                 'w': 604800}
+
+
+def parse_duration(text):
+    """Seconds in ``text`` such as ``90``, ``30m``, ``12h``, ``7d``, ``2w``."""
+    match = _DURATION.match(text or '')
+    if not match or int(match.group(1)) == 0:
+        raise exceptions.InvalidInput(
+            reason='%r is not a duration; use a positive number with an '
+                   'optional unit s, m, h, d or w (e.g. 12h, 7d)' % text)
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(
+        microsecond=0)
+
+
+def create(server, name=None, quiesce='none', ttl=None,
+           require_consistency=False, cloud=None):
+    """Take a snapshot set of ``server``; return the set as a dict."""
+    ttl_seconds = parse_duration(ttl) if ttl is not None else None
+    strategy = plugins.load_quiesce(quiesce)
+    conn = clients.check_cloud(cloud)
+    facts = servers.describe(conn, server)
+    if (facts['status'] not in server_tasks.STABLE_STATUSES
+            or facts['task_state']):
+        raise exceptions.InvalidServerState(
+            server=facts['id'],
+            state='%s/%s' % (facts['status'], facts['task_state']),
+            action='snapshot',
+            expected=', '.join(server_tasks.STABLE_STATUSES))
+    plan = strategy.plan(facts, require_consistency)
+    now = _utcnow()
+    job_id = uuidutils.generate_uuid()
+    set_id = uuidutils.generate_uuid()
+    set_name = name or '%s-%s' % (facts['name'],
+                                  now.strftime('%Y%m%dT%H%M%SZ'))
+    set_meta = {
+        'set_id': set_id,
+        'job_id': job_id,
+        'name': set_name,
+        'image_name': set_name,
+        'server_id': facts['id'],
+        'consistency': plan['consistency'],
+        'requested_consistency': plan['requested'],
+        'created_at': now.isoformat(),
+        'expires_at': ((now + datetime.timedelta(seconds=ttl_seconds))
+                       .isoformat() if ttl_seconds else None),
+        'members': 1 + len(facts['volumes']),
+    }
+    flow_args = {'root': facts['root'], 'volumes': facts['volumes'],
+                 'quiesce': plan['mode']}
+    store = {keys.CLOUD: clients.cloud_name(cloud),
+             keys.SERVER_ID: facts['id'], keys.SET_META: set_meta}
+    LOG.info('Snapshot set %s of server %s: %s consistency (%s)',
+             set_id, facts['id'], plan['consistency'], plan['mode'])
+    _, result = engine.run_flow(keys.FLOW_SNAPSHOT_CREATE, flow_args, store,
+                                job_id=job_id)
+    snapshot = result[keys.RESULT]
+    if plan['downgrade']:
+        snapshot['downgrade_reason'] = plan['downgrade']
+    return snapshot
+
+
+def list_sets(server=None, cloud=None):
+    conn = clients.check_cloud(cloud)
+    server_id = servers.find_server(conn, server).id if server else None
+    return [s.to_dict() for s in sets.list_sets(conn, server_id=server_id)]
+
+
+def show(set_id, cloud=None):
+    conn = clients.check_cloud(cloud)
+    return sets.get_set(conn, set_id).to_dict()
+
+
+def _delete(conn, snapshot_set, cloud):
+    flow_args = {'image_ids': [m['id'] for m in snapshot_set.images],
+                 'snapshot_ids': [m['id'] for m in snapshot_set.snapshots]}
+    store = {keys.CLOUD: clients.cloud_name(cloud),
+             keys.SET_ID: snapshot_set.id}
+    engine.run_flow(keys.FLOW_SNAPSHOT_DELETE, flow_args, store)
+
+
+def delete(set_id, cloud=None):
+    conn = clients.check_cloud(cloud)
+    snapshot_set = sets.get_set(conn, set_id)
+    _delete(conn, snapshot_set, cloud)
+    return {'id': set_id, 'status': 'deleted'}
+
+
+def expire(dry_run=False, cloud=None):
+    """Delete every set past its expiry time; return what was (or would be)."""
+    conn = clients.check_cloud(cloud)
+    now = _utcnow()
+    expired = [s for s in sets.list_sets(conn) if s.expired(now)]
+    done = []
+    for snapshot_set in expired:
+        row = {'id': snapshot_set.id, 'server_id': snapshot_set.server_id,
+               'expires_at': snapshot_set.meta.get(sets.EXPIRES_AT)}
+        if dry_run:
+            row['action'] = 'would delete'
+        else:
+            _delete(conn, snapshot_set, cloud)
+            row['action'] = 'deleted'
+        done.append(row)
+    return done
+
+
+def rollback(set_id, cloud=None):
+    """Return the set's server to the set's bytes; return what was done."""
+    conn = clients.check_cloud(cloud)
+    snapshot_set = sets.get_set(conn, set_id)
+    if snapshot_set.status != sets.STATUS_AVAILABLE:
+        raise exceptions.InvalidInput(
+            reason='snapshot set %s is %s; only a complete, available set '
+                   'can be rolled back' % (set_id, snapshot_set.status))
+    try:
+        facts = servers.describe(conn, snapshot_set.server_id)
+    except exceptions.ServerNotFound:
+        raise exceptions.InvalidInput(
+            reason='server %s of snapshot set %s no longer exists'
+                   % (snapshot_set.server_id, set_id))
+    if facts['status'] not in ('ACTIVE', 'SHUTOFF') or facts['task_state']:
+        raise exceptions.InvalidServerState(
+            server=facts['id'],
+            state='%s/%s' % (facts['status'], facts['task_state']),
+            action='rollback', expected='ACTIVE, SHUTOFF')
+    attached = {v['volume_id']: v for v in facts['volumes']}
+    volumes = []
+    for member in snapshot_set.snapshots:
+        if member['role'] == sets.ROLE_ROOT_VOLUME:
+            raise exceptions.InvalidInput(
+                reason='rolling back the boot volume of a boot-from-volume '
+                       'server is not supported')
+        vid = member['volume_id']
+        if vid not in attached:
+            raise exceptions.InvalidInput(
+                reason='volume %s of snapshot set %s is no longer attached '
+                       'to server %s' % (vid, set_id, facts['id']))
+        _check_latest_snapshot(conn, vid, member['id'])
+        volumes.append({'volume_id': vid, 'snapshot_id': member['id'],
+                        'device': attached[vid]['device']})
+    flow_args = {'image_id': snapshot_set.root_image_id, 'volumes': volumes}
+    store = {keys.CLOUD: clients.cloud_name(cloud),
+             keys.SERVER_ID: facts['id']}
+    job_id, _ = engine.run_flow(keys.FLOW_SNAPSHOT_ROLLBACK, flow_args,
+                                store)
+    return {'id': set_id, 'server_id': facts['id'], 'job_id': job_id,
+            'image_id': snapshot_set.root_image_id,
+            'volumes': [v['volume_id'] for v in volumes],
+            'status': 'rolled back'}
+
+
+def _check_latest_snapshot(conn, volume_id, snapshot_id):
+    """Cinder reverts a volume only to its most recent snapshot."""
+    snaps = sorted(conn.block_storage.snapshots(details=True,
+                                                volume_id=volume_id),
+                   key=lambda s: s.created_at or '')
+    if snaps and snaps[-1].id != snapshot_id:
+        raise exceptions.InvalidInput(
+            reason='volume %s has a snapshot newer than this set (%s); '
+                   'Cinder reverts only to the newest one: roll back to '
+                   'the newest set or delete it first'
+                   % (volume_id, snaps[-1].id))

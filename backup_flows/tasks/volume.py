@@ -1,0 +1,185 @@
+"""Tasks acting on Cinder volumes and volume snapshots."""
+
+from openstack import exceptions as sdk_exc
+from oslo_log import log as logging
+
+from backup_flows import clients
+from backup_flows import snapshot_sets
+from backup_flows import waits
+from backup_flows.tasks import base
+
+LOG = logging.getLogger(__name__)
+
+_SNAPSHOT_FAILED = ('error', 'error_deleting')
+
+
+def wait_for_snapshot(conn, snapshot_id, status='available'):
+    return waits.wait_for(
+        'Volume snapshot', snapshot_id,
+        lambda: conn.block_storage.get_snapshot(snapshot_id), status,
+        failed=_SNAPSHOT_FAILED)
+
+
+def delete_snapshot(conn, snapshot_id):
+    """Delete a snapshot once it is settled and wait until it is gone."""
+    try:
+        snap = conn.block_storage.get_snapshot(snapshot_id)
+    except sdk_exc.NotFoundException:
+        return
+    if snap.status == 'creating':
+        waits.wait_for('Volume snapshot', snapshot_id,
+                       lambda: conn.block_storage.get_snapshot(snapshot_id),
+                       lambda s: s.status != 'creating')
+    conn.block_storage.delete_snapshot(snapshot_id, ignore_missing=True)
+    waits.wait_for_delete(
+        'Volume snapshot', snapshot_id,
+        lambda: conn.block_storage.get_snapshot(snapshot_id))
+
+
+class CreateVolumeSnapshot(base.BackupFlowsTask):
+    """Ask Cinder for a snapshot of one volume (in use or not).
+
+    ``volume`` (injected) is ``{'volume_id', 'device', 'role'}``. The snapshot
+    carries the set's metadata and the job id; run again after a crash, the
+    task adopts the snapshot it already asked for.
+
+    Reversion strategy: delete every snapshot of this volume carrying this
+    job's id, waiting for it to leave ``creating`` first.
+    """
+
+    def _mine(self, conn, set_meta, volume):
+        return [snap for snap, _ in snapshot_sets.member_snapshots(
+            conn, job_id=set_meta['job_id'], volume_id=volume['volume_id'])]
+
+    def execute(self, cloud, set_meta, volume):
+        conn = clients.connect(cloud)
+        existing = self._mine(conn, set_meta, volume)
+        if existing:
+            LOG.info('Adopting snapshot %s created before a restart',
+                     existing[0].id)
+            return existing[0].id
+        metadata = snapshot_sets.member_metadata(
+            set_meta, volume['role'], volume_id=volume['volume_id'],
+            device=volume.get('device'))
+        snap = conn.block_storage.create_snapshot(
+            volume_id=volume['volume_id'],
+            name='%s-%s' % (set_meta['image_name'], volume['volume_id'][:8]),
+            metadata=metadata, force=True)
+        LOG.info('Creating snapshot %s of volume %s', snap.id,
+                 volume['volume_id'])
+        return snap.id
+
+    def revert(self, result, cloud, set_meta, volume, **kwargs):
+        conn = clients.connect(cloud)
+        ids = {snap.id for snap in self._mine(conn, set_meta, volume)}
+        if isinstance(result, str):
+            ids.add(result)
+        for snapshot_id in ids:
+            LOG.info('Deleting volume snapshot %s (revert)', snapshot_id)
+            try:
+                delete_snapshot(conn, snapshot_id)
+            except Exception:
+                LOG.exception('Could not delete volume snapshot %s',
+                              snapshot_id)
+
+
+class WaitForVolumeSnapshotAvailable(base.BackupFlowsTask):
+    """Wait until the snapshot is available (its point in time is taken).
+
+    Reversion strategy: nothing to undo (reads only).
+    """
+
+    def execute(self, cloud, snapshot_id):
+        wait_for_snapshot(clients.connect(cloud), snapshot_id)
+
+
+class DeleteVolumeSnapshot(base.BackupFlowsTask):
+    """Delete a volume snapshot and wait until it is gone.
+
+    Reversion strategy: none possible; the flow that runs it marks its set
+    ``deleting`` first.
+    """
+
+    def execute(self, cloud, snapshot_id):
+        delete_snapshot(clients.connect(cloud), snapshot_id)
+
+
+def wait_for_volume(conn, volume_id, status):
+    return waits.wait_for(
+        'Volume', volume_id,
+        lambda: conn.block_storage.get_volume(volume_id), status,
+        failed=('error', 'error_restoring', 'error_extending'))
+
+
+def _attached_to(conn, volume_id, server_id):
+    volume = conn.block_storage.get_volume(volume_id)
+    return any(att.get('server_id') == server_id
+               for att in volume.attachments or [])
+
+
+class DetachVolume(base.BackupFlowsTask):
+    """Detach a volume from the server and wait until it is available.
+
+    ``volume`` (injected) is ``{'volume_id', 'device', ...}``.
+
+    Reversion strategy: attach it again at the same device when it is no
+    longer attached.
+    """
+
+    def execute(self, cloud, server_id, volume):
+        conn = clients.connect(cloud)
+        vid = volume['volume_id']
+        if _attached_to(conn, vid, server_id):
+            LOG.info('Detaching volume %s from server %s', vid, server_id)
+            conn.compute.delete_volume_attachment(server_id, vid)
+        wait_for_volume(conn, vid, 'available')
+
+    def revert(self, result, cloud, server_id, volume, **kwargs):
+        try:
+            attach_volume(clients.connect(cloud), server_id, volume)
+        except Exception:
+            LOG.exception('Could not attach volume %s again',
+                          volume['volume_id'])
+
+
+def attach_volume(conn, server_id, volume):
+    """Attach ``volume`` at its device unless it is attached already."""
+    vid = volume['volume_id']
+    current = conn.block_storage.get_volume(vid)
+    if current.status == 'detaching':
+        wait_for_volume(conn, vid, 'available')
+    if not _attached_to(conn, vid, server_id):
+        LOG.info('Attaching volume %s to server %s', vid, server_id)
+        conn.compute.create_volume_attachment(
+            server_id, volume=vid, device=volume.get('device'))
+    wait_for_volume(conn, vid, 'in-use')
+
+
+class RevertVolumeToSnapshot(base.BackupFlowsTask):
+    """Return a detached volume to the bytes of its latest snapshot.
+
+    ``volume`` (injected) is ``{'volume_id', 'snapshot_id', ...}``.
+
+    Reversion strategy: none possible: the bytes written since the snapshot
+    are gone. The rollback flow checks everything it can before this task.
+    """
+
+    def execute(self, cloud, volume):
+        conn = clients.connect(cloud)
+        vid = volume['volume_id']
+        LOG.info('Reverting volume %s to snapshot %s', vid,
+                 volume['snapshot_id'])
+        conn.block_storage.revert_volume_to_snapshot(vid,
+                                                     volume['snapshot_id'])
+        wait_for_volume(conn, vid, 'available')
+
+
+class AttachVolume(base.BackupFlowsTask):
+    """Attach a volume to the server at its device, wait until in use.
+
+    Reversion strategy: nothing; the volume attached is the server's state
+    before the flow.
+    """
+
+    def execute(self, cloud, server_id, volume):
+        attach_volume(clients.connect(cloud), server_id, volume)

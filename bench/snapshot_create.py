@@ -1,0 +1,136 @@
+"""Benchmark: ``snapshot create`` versus the bare API calls it wraps.
+
+On the minicloud, for one server with a root disk and N volumes, times in
+the same run, alternating, ``--repeat`` times each:
+
+* bare: Nova createImage and one Cinder snapshot per volume, all requested
+  at once, then waited until the image is active and every snapshot
+  available (the least an operator script does);
+* backup-flows: ``backup-flows-manage snapshot create`` (the whole CLI
+  process: start-up, validation, the flow with its persistence, the
+  metadata, the commit) with ``--quiesce none`` and ``--quiesce pause``.
+
+Prints the median of each and the ratios backup-flows/bare. Not a test.
+
+    tools/minicloud/minicloud start
+    .venv/bin/python bench/snapshot_create.py [--volumes 2] [--repeat 5]
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, TOP)
+
+from backup_flows import snapshot_sets as sets  # noqa: E402
+
+from tests.functional import minicloud as mc  # noqa: E402
+
+
+def wait(fetch, ready, timeout=600):
+    deadline = time.monotonic() + timeout
+    while True:
+        resource = fetch()
+        if resource.status == ready:
+            return resource
+        if resource.status in ('error', 'killed'):
+            raise RuntimeError('%s went %s' % (resource.id, resource.status))
+        if time.monotonic() > deadline:
+            raise RuntimeError('%s still %s' % (resource.id, resource.status))
+        time.sleep(0.2)
+
+
+def bare(conn, server, volumes):
+    start = time.monotonic()
+    image = conn.compute.create_server_image(server.id, 'bench-bare')
+    snaps = [conn.block_storage.create_snapshot(volume_id=v.id, force=True,
+                                                name='bench-bare')
+             for v in volumes]
+    wait(lambda: conn.image.get_image(image.id), 'active')
+    for snap in snaps:
+        wait(lambda s=snap: conn.block_storage.get_snapshot(s.id),
+             'available')
+    elapsed = time.monotonic() - start
+    conn.image.delete_image(image.id)
+    for snap in snaps:
+        conn.block_storage.delete_snapshot(snap.id)
+        conn.block_storage.wait_for_delete(snap)
+    return elapsed
+
+
+def flows(env, conn, server, quiesce):
+    start = time.monotonic()
+    subprocess.run([sys.executable, '-m', 'backup_flows.cmd.manage',
+                    'snapshot', 'create', server.id, '--quiesce', quiesce],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    elapsed = time.monotonic() - start
+    for snapshot_set in sets.list_sets(conn, server_id=server.id):
+        for image in snapshot_set.images:
+            conn.image.delete_image(image['id'])
+        for snap in snapshot_set.snapshots:
+            conn.block_storage.delete_snapshot(snap['id'])
+            conn.block_storage.wait_for_delete(
+                conn.block_storage.get_snapshot(snap['id']))
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--volumes', type=int, default=2)
+    parser.add_argument('--repeat', type=int, default=5)
+    args = parser.parse_args()
+    mc.check_running()
+    conn = mc.connection('minicloud')
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=mc.clouds_yaml(),
+               OS_CLOUD='minicloud',
+               XDG_DATA_HOME=tempfile.mkdtemp(prefix='bench-snapshot-'))
+    image = conn.image.find_image(mc.BASE_IMAGE, ignore_missing=False)
+    flavor = conn.compute.find_flavor(mc.FLAVOR, ignore_missing=False)
+    net = conn.network.find_network(mc.NETWORK, ignore_missing=False)
+    server = conn.compute.create_server(name='bench-snapshot',
+                                        image_id=image.id,
+                                        flavor_id=flavor.id,
+                                        networks=[{'uuid': net.id}])
+    volumes = []
+    try:
+        server = conn.compute.wait_for_server(server, wait=300)
+        for n in range(args.volumes):
+            volume = conn.block_storage.create_volume(
+                size=1, name='bench-snapshot-%d' % n)
+            volumes.append(volume)
+            wait(lambda v=volume: conn.block_storage.get_volume(v.id),
+                 'available')
+            conn.compute.create_volume_attachment(server, volume_id=volume.id)
+            wait(lambda v=volume: conn.block_storage.get_volume(v.id),
+                 'in-use')
+        times = {'bare API calls': [], 'snapshot create --quiesce none': [],
+                 'snapshot create --quiesce pause': []}
+        for _ in range(args.repeat):
+            times['bare API calls'].append(bare(conn, server, volumes))
+            times['snapshot create --quiesce none'].append(
+                flows(env, conn, server, 'none'))
+            times['snapshot create --quiesce pause'].append(
+                flows(env, conn, server, 'pause'))
+        base = statistics.median(times['bare API calls'])
+        print('server: 1 GiB root disk + %d x 1 GiB volumes; %d runs each'
+              % (args.volumes, args.repeat))
+        for name, values in times.items():
+            median = statistics.median(values)
+            print('%-34s median %6.2f s  min %6.2f s  ratio %.2f'
+                  % (name, median, min(values), median / base))
+    finally:
+        conn.compute.delete_server(server.id, ignore_missing=True)
+        conn.compute.wait_for_delete(server, wait=300)
+        for volume in volumes:
+            wait(lambda v=volume: conn.block_storage.get_volume(v.id),
+                 'available')
+            conn.block_storage.delete_volume(volume.id)
+
+
+if __name__ == '__main__':
+    main()

@@ -15,6 +15,7 @@ from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows.cmd import common
 from backup_flows.cmd import job
+from backup_flows.cmd import repository
 from backup_flows.cmd import snapshot
 
 CONF = bf_conf.CONF
@@ -23,6 +24,7 @@ LOG = logging.getLogger(__name__)
 CATEGORIES = {
     'flow': job.FlowCommands,
     'job': job.JobCommands,
+    'repository': repository.RepositoryCommands,
     'snapshot': snapshot.SnapshotCommands,
 }
 

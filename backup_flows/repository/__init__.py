@@ -45,6 +45,8 @@ doc/source/reference/repository-format.rst.
 
 import os
 
+from backup_flows import exceptions
+from backup_flows.repository import backends
 from backup_flows.repository import config as config_mod
 from backup_flows.repository import keyfile
 from backup_flows.repository import retention
@@ -62,20 +64,37 @@ def default_url(conf):
     return conf.repository.url or os.path.join(conf.state_path, 'repository')
 
 
+def _backend(conf, url):
+    # The swift backend takes its cloud from --os-cloud/OS_CLOUD unless the
+    # URL names one, and its retry count from [repository].
+    return backends.load_backend(url, defaults={
+        'cloud': conf.os_cloud, 'retries': conf.repository.backend_retries})
+
+
 def open_repository(conf, url=None, secret=None):
     """Open the repository at ``url`` (default: :func:`default_url`).
 
     The secret of an encrypted repository comes from ``secret`` or else
     from the configuration / environment (see keyfile.secret_from_conf).
     """
-    return Repository.open(url or default_url(conf),
-                           secret=secret or keyfile.secret_from_conf(conf),
-                           settings=config_mod.Settings.from_conf(conf))
+    url = url or default_url(conf)
+    return Repository.open(url, secret=secret or _secret(conf, url),
+                           settings=config_mod.Settings.from_conf(conf),
+                           backend=_backend(conf, url))
 
 
 def init_repository(conf, url=None, encrypted=False, secret=None):
     """Create a repository at ``url`` (default: :func:`default_url`)."""
-    return Repository.init(url or default_url(conf), encrypted=encrypted,
-                           secret=secret or keyfile.secret_from_conf(conf),
+    url = url or default_url(conf)
+    return Repository.init(url, encrypted=encrypted,
+                           secret=secret or _secret(conf, url),
                            chunk_size=conf.repository.chunk_size_kib << 10,
-                           settings=config_mod.Settings.from_conf(conf))
+                           settings=config_mod.Settings.from_conf(conf),
+                           backend=_backend(conf, url))
+
+
+def _secret(conf, url):
+    try:
+        return keyfile.secret_from_conf(conf)
+    except (OSError, ValueError) as exc:
+        raise exceptions.RepositoryKeyError(url=url, reason=str(exc))

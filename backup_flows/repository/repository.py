@@ -49,6 +49,31 @@ def _backend_call(url, func, *args):
             url=url, reason='%s: %s' % (type(exc).__name__, exc))
 
 
+def _check_empty(url, backend):
+    """Refuse to create a repository where there is already something."""
+    try:
+        data = _backend_call(url, backend.get, config_mod.OBJECT)
+    except base.ObjectNotFound:
+        data = None
+    if data is not None:
+        try:
+            config_mod.decode(data)
+        except config_mod.ConfigTooNew:
+            raise exceptions.RepositoryExists(url=url)
+        except config_mod.ConfigError as exc:
+            raise exceptions.ForeignRepository(url=url, reason=str(exc))
+        raise exceptions.RepositoryExists(url=url)
+    # A key file alone is the leftover of an interrupted init (the config
+    # is written last): it is overwritten.
+    first = _backend_call(url, lambda: next(
+        (name for name, _ in backend.list('')
+         if name != keyfile.KEY_OBJECT), None))
+    if first is not None:
+        raise exceptions.ForeignRepository(
+            url=url, reason='it is not empty (it holds %s); a new '
+            'repository needs an empty location' % first)
+
+
 class Repository:
     """An opened backup repository; see the module docstring."""
 
@@ -77,8 +102,7 @@ class Repository:
         :raises RepositoryExists: ``url`` already holds a repository.
         """
         backend = backend or backends.load_backend(url)
-        if _backend_call(url, backend.exists, config_mod.OBJECT):
-            raise exceptions.RepositoryExists(url=url)
+        _check_empty(url, backend)
         if encrypted and secret is None:
             raise exceptions.RepositoryKeyError(
                 url=url, reason='an encrypted repository needs a passphrase '

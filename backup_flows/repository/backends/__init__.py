@@ -35,8 +35,11 @@ def _available():
                      ) or 'none'
 
 
-def load_backend(url, **kwargs):
+def load_backend(url, defaults=None, **kwargs):
     """Return the backend plugin instance serving repository ``url``.
+
+    :param defaults: backend options used when the URL query does not set
+        them (e.g. ``cloud`` and ``retries`` from the configuration).
 
     Extra keyword arguments are passed to the backend constructor (e.g. a
     ready ``connection`` for swift).
@@ -45,6 +48,8 @@ def load_backend(url, **kwargs):
         scheme, or the plugin failed to import or to start.
     """
     scheme, location, options = parse_url(url)
+    options = dict({k: str(v) for k, v in (defaults or {}).items()
+                    if v is not None}, **options)
     try:
         manager = driver.DriverManager(
             NAMESPACE, scheme, invoke_on_load=True,

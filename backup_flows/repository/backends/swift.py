@@ -15,6 +15,7 @@ import openstack
 from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
+from backup_flows import exceptions
 from backup_flows.repository.backends import base
 
 LOG = logging.getLogger(__name__)
@@ -51,8 +52,11 @@ class SwiftBackend(base.Backend):
     @property
     def _store(self):
         if self._connection is None:
-            self._connection = openstack.connect(
-                cloud=self.options.get('cloud'))
+            cloud = self.options.get('cloud')
+            try:
+                self._connection = openstack.connect(cloud=cloud)
+            except sdk_exc.ConfigException as exc:
+                raise exceptions.CloudConfigError(cloud=cloud, reason=exc)
         return self._connection.object_store
 
     def _call(self, what, func, *args, **kwargs):

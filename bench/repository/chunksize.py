@@ -4,7 +4,7 @@ For each target size, back up day1.img then day2.img (made by gendisk.py)
 into a fresh encrypted repository in this process (warm page cache) and
 print throughput, CPU seconds per GiB and the bytes day 2 added. Usage::
 
-    python bench/repository/chunksize.py /var/tmp/bfbench/2G-42 \\
+    python bench/repository/chunksize.py /tmp/bfbench/2G-42 \\
         --sizes 64,128,256
 """
 
@@ -38,7 +38,7 @@ def main():
         'KiB', 'day1 MiB/s', 'day1 CPU/GiB', 'day2 MiB/s', 'day1 stored',
         'day2 added', 'chunks'))
     for kib in (int(s) for s in args.sizes.split(',')):
-        path = tempfile.mkdtemp(prefix='bfchunk-', dir='/var/tmp')
+        path = tempfile.mkdtemp(prefix='bfchunk-', dir='/tmp')
         try:
             repo = Repository.init(path, encrypted=True, secret=secret,
                                    chunk_size=kib << 10)

@@ -11,7 +11,7 @@ runs of 1-32 blocks (fresh text-like data) and 50 MiB + 12 KiB of new data
 
 The same ``--seed`` and ``--size`` always give the same bytes. Usage::
 
-    python bench/repository/gendisk.py --size 2G --out /var/tmp/bfbench
+    python bench/repository/gendisk.py --size 2G --out /tmp/bfbench
 """
 
 import argparse

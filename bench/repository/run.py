@@ -281,7 +281,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--size', default='2G')
     parser.add_argument('--seed', type=int, default=42)
-    parser.add_argument('--work-dir', default='/var/tmp/bfbench')
+    parser.add_argument('--work-dir', default='/tmp/bfbench')
     parser.add_argument('--tools', default='bf,restic,borg')
     args = parser.parse_args()
     size = gendisk.parse_size(args.size) // gendisk.BLOCK * gendisk.BLOCK

@@ -57,9 +57,14 @@ class CrashTest(base.RepositoryTestCase):
             for name, sha in disks.items():
                 data = self.read(repo, backup_id, name)
                 self.assertEqual(sha, hashlib.sha256(data).hexdigest())
-        # Prune (no retention) reclaims everything unreferenced.
+        # Prune (no retention) reclaims everything unreferenced: the
+        # interrupted backups left some.
+        self.assertGreater(repo.check()['unreferenced_packs'], 0)
+        stored = repo.stats()['stored_bytes']
         result = repo.prune()
         self.assertEqual([], result['forgotten'])
+        self.assertGreater(result['packs_deleted'], 0)
+        self.assertLess(repo.stats()['stored_bytes'], stored)
         report = repo.check(deep=True)
         self.assertTrue(report['ok'], report)
         self.assertEqual(0, report['unreferenced_packs'])

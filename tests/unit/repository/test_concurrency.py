@@ -1,0 +1,160 @@
+"""Concurrent writers, prune against writers, and lock expiry."""
+
+import io
+import json
+import os
+import socket
+import threading
+import time
+
+from backup_flows import exceptions
+from backup_flows.repository import Policy
+from backup_flows.repository import locks
+
+from tests.unit.repository import base
+
+
+class GatedStream(io.BytesIO):
+    """A disk stream that stops half way until ``gate`` is set, after
+    setting ``reached``."""
+
+    def __init__(self, data, reached, gate):
+        super().__init__(data)
+        self.half = len(data) // 2
+        self.reached = reached
+        self.gate = gate
+
+    def readinto(self, buffer):
+        if self.tell() >= self.half and not self.gate.is_set():
+            self.reached.set()
+            self.gate.wait(30)
+        return super().readinto(memoryview(buffer)[:16384])
+
+
+class ConcurrencyTest(base.RepositoryTestCase):
+
+    def _writer(self, repo, disks, results, key, reached=None, gate=None):
+        try:
+            with repo.start_backup() as session:
+                for name, data in disks.items():
+                    stream = (GatedStream(data, reached, gate) if gate
+                              else io.BytesIO(data))
+                    session.write_disk(name, stream)
+                results[key] = session.commit(key, {'writer': key})
+        except Exception as exc:
+            results[key] = exc
+
+    def test_two_writers_at_once(self):
+        self.make_repo(encrypted=True)
+        shared = base.disk_bytes(20, 150000)
+        disks = {
+            'w1': {'vda': shared, 'vdb': base.disk_bytes(21, 150000)},
+            'w2': {'vda': shared, 'vdb': base.disk_bytes(22, 150000)},
+        }
+        gate = threading.Event()
+        reached = {k: threading.Event() for k in disks}
+        results = {}
+        threads = []
+        for key in disks:
+            # Each writer has its own Repository, as two processes would.
+            repo = self.open_repo(secret=self.secret)
+            threads.append(threading.Thread(
+                target=self._writer, args=(repo, disks[key], results, key,
+                                           reached[key], gate)))
+        for thread in threads:
+            thread.start()
+        # Both are half way through their first disk before either goes on.
+        for event in reached.values():
+            self.assertTrue(event.wait(30))
+        gate.set()
+        for thread in threads:
+            thread.join(60)
+        repo = self.open_repo(secret=self.secret)
+        self.assertEqual(set(disks), {b['server'] for b in
+                                      repo.list_backups()})
+        for key, named in disks.items():
+            self.assertIsInstance(results[key], str, results[key])
+            for name, data in named.items():
+                self.assertEqual(data, self.read(repo, results[key], name))
+        report = repo.check(deep=True)
+        self.assertTrue(report['ok'], report)
+
+    def test_prune_during_a_write_does_not_damage_it(self):
+        repo = self.make_repo()
+        old = self.backup(repo, {'vda': base.disk_bytes(30, 100000)},
+                          server='srv')
+        data = base.disk_bytes(31, 300000)
+        gate, reached, results = threading.Event(), threading.Event(), {}
+        writer = threading.Thread(target=self._writer, args=(
+            self.open_repo(), {'vda': data}, results, 'srv', reached, gate))
+        writer.start()
+        self.assertTrue(reached.wait(30))
+        # The writer's packs are not referenced yet: prune must not run.
+        before = self.objects()
+        error = self.assertRaises(exceptions.RepositoryLocked, repo.prune,
+                                  Policy(keep_last=1))
+        self.assertIn('shared lock held by pid %d' % os.getpid(),
+                      str(error))
+        self.assertEqual(set(before), set(self.objects()))
+        # A prune that waits for the lock runs once the backup committed.
+        waiting = self.open_repo(lock_wait=30)
+        pruned = {}
+        pruner = threading.Thread(target=lambda: pruned.update(
+            waiting.prune(Policy(keep_last=1))))
+        pruner.start()
+        time.sleep(0.3)
+        self.assertTrue(pruner.is_alive())
+        gate.set()
+        writer.join(30)
+        pruner.join(30)
+        new = results['srv']
+        self.assertIsInstance(new, str, new)
+        self.assertEqual([old], pruned['forgotten'])
+        self.assertEqual([new], [b['id'] for b in repo.list_backups()])
+        self.assertEqual(data, self.read(repo, new, 'vda'))
+        report = repo.check(deep=True)
+        self.assertTrue(report['ok'], report)
+        self.assertEqual(0, report['unreferenced_packs'])
+
+    def test_writer_waits_for_prune_exclusive_lock(self):
+        repo = self.make_repo()
+        with repo.lock(locks.EXCLUSIVE):
+            self.assertRaises(exceptions.RepositoryLocked, repo.start_backup)
+            self.assertRaises(exceptions.RepositoryLocked, repo.check)
+        self.backup(repo, {'vda': b'x' * 1000})
+
+    def _plant_lock(self, repo, **fields):
+        document = {'kind': locks.EXCLUSIVE, 'host': socket.gethostname(),
+                    'pid': os.getpid(), 'created_at': time.time(),
+                    'refreshed_at': time.time(), 'ttl': 600}
+        document.update(fields)
+        repo.backend.put('locks/planted', json.dumps(document).encode())
+
+    def test_stale_locks_expire(self):
+        repo = self.make_repo()
+        # Held by this live process: respected.
+        self._plant_lock(repo)
+        self.assertRaises(exceptions.RepositoryLocked, repo.start_backup)
+        # Not refreshed within its ttl (e.g. its host died): ignored.
+        self._plant_lock(repo, host='elsewhere',
+                         refreshed_at=time.time() - 700)
+        self.backup(repo, {'vda': b'y' * 1000})
+        self.assertEqual([], list(repo.backend.list('locks/')))
+        # Held by a dead process on this host: ignored at once.
+        child = os.fork()
+        if child == 0:
+            os._exit(0)
+        os.waitpid(child, 0)
+        self._plant_lock(repo, pid=child)
+        self.assertFalse(repo.prune()['dry_run'])
+        self.assertEqual([], list(repo.backend.list('locks/')))
+
+    def test_live_lock_is_refreshed(self):
+        repo = self.make_repo(lock_ttl=0.3)
+        lock = repo.lock(locks.SHARED)
+        self.addCleanup(lock.release)
+        first = lock.document['refreshed_at']
+        time.sleep(0.5)
+        (_, document), = locks.read_locks(repo.backend)
+        self.assertGreater(document['refreshed_at'], first)
+        self.assertFalse(locks.is_stale(document))

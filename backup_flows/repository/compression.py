@@ -46,9 +46,12 @@ def compress(data, level):
 
 
 def decompress(codec, payload, max_size):
-    """Invert :func:`compress`; raise ``ValueError`` on a bad payload."""
+    """Invert :func:`compress`; raise ``ValueError`` on a bad payload.
+
+    ``payload`` is returned as is (no copy) when it is not compressed.
+    """
     if codec == CODEC_NONE:
-        return bytes(payload)
+        return payload
     if codec == CODEC_ZSTD:
         try:
             return _decompressor().decompress(payload,

@@ -130,12 +130,13 @@ def encode_blob(keys, chunk_id, data, level):
 
 
 def decode_blob(keys, chunk_id, stored, raw_length):
-    """Return the verified plaintext of a stored chunk.
+    """Return the verified plaintext of a stored chunk (bytes-like: a
+    memoryview when it was stored uncompressed, to avoid a copy).
 
     :raises crypto.IntegrityError: the blob is damaged or does not hash to
         ``chunk_id``; wrong bytes are never returned.
     """
-    plaintext = keys.open_blob(stored, chunk_id)
+    plaintext = memoryview(keys.open_blob(stored, chunk_id))
     if not plaintext:
         raise crypto.IntegrityError('empty blob')
     try:

@@ -44,29 +44,129 @@ def load_chunk(repo, chunk_id):
         raise ChunkError(chunk_id, 'damaged in pack %s (%s)' % (pack_id, exc))
 
 
-def iter_extents(repo, disk, lookahead=None):
-    """Yield ``(offset, length, data_or_None)`` covering ``disk``."""
-    lookahead = lookahead or 2 * repo.settings.workers + 2
-    pending = collections.deque()
+# Consecutive chunks stored close together in one pack are fetched with one
+# range read of at most _MAX_BATCH bytes (skipping gaps up to _MAX_GAP):
+# large sequential reads from files and far fewer Swift requests.
+_MAX_BATCH = 4 << 20
+_MAX_GAP = 256 << 10
+_WRITE_BEHIND = 32 << 20
+
+
+class _Batch:
+    """Chunks read with one range read: ``items`` are ``(offset in disk,
+    length, chunk_id, location)``; ``location`` is ``None`` when the
+    chunk is not in the index."""
+
+    def __init__(self, item):
+        self.items = [item]
+        location = item[3]
+        self.pack_id = location[0] if location else None
+        self.start = location[1] if location else 0
+        self.end = location[1] + location[2] if location else 0
+        self.raw = item[1]
+
+    def take(self, item):
+        """Add ``item`` if it is close enough in the same pack."""
+        location = item[3]
+        if (location is None or self.pack_id != location[0] or
+                not self.end <= location[1] <= self.end + _MAX_GAP):
+            return False
+        end = location[1] + location[2]
+        if (end - self.start > _MAX_BATCH or
+                self.raw + item[1] > _MAX_BATCH):
+            return False
+        self.items.append(item)
+        self.end = end
+        self.raw += item[1]
+        return True
+
+
+def _load_batch(repo, batch):
+    """Return ``(datas, error)``: the verified chunks of ``batch`` up to
+    the first bad one, and the :class:`ChunkError` of that one."""
+    first_id = batch.items[0][2]
+    if batch.pack_id is None:
+        return [], ChunkError(first_id, 'not in the index')
+    try:
+        data = repo.backend.get_range(pack_mod.pack_name(batch.pack_id),
+                                      batch.start, batch.end - batch.start)
+    except base.ObjectNotFound:
+        return [], ChunkError(first_id, 'pack %s is missing' % batch.pack_id)
+    view = memoryview(data)
+    datas = []
+    for _, _, chunk_id, (_, offset, length, raw_length) in batch.items:
+        stored = view[offset - batch.start:offset - batch.start + length]
+        if len(stored) != length:
+            return datas, ChunkError(chunk_id, 'pack %s is truncated'
+                                     % batch.pack_id)
+        try:
+            datas.append(pack_mod.decode_blob(repo.keys, chunk_id, stored,
+                                              raw_length))
+        except crypto.IntegrityError as exc:
+            return datas, ChunkError(chunk_id, 'damaged in pack %s (%s)'
+                                     % (batch.pack_id, exc))
+    return datas, None
+
+
+def _plan(repo, disk):
+    """Yield ``(offset, length)`` zero runs and :class:`_Batch` objects
+    covering ``disk`` in order."""
+    batch = None
     offset = 0
     for hex_id, length in disk['chunks']:
         if hex_id is None:
-            pending.append((offset, length, None))
+            if batch is not None:
+                yield batch
+                batch = None
+            yield offset, length
         else:
-            pending.append((offset, length, repo.pool.submit(
-                load_chunk, repo, bytes.fromhex(hex_id))))
+            chunk_id = bytes.fromhex(hex_id)
+            item = (offset, length, chunk_id, repo.index.lookup(chunk_id))
+            if batch is None or not batch.take(item):
+                if batch is not None:
+                    yield batch
+                batch = _Batch(item)
         offset += length
-        while len(pending) > lookahead:
-            yield _resolve(pending.popleft())
+    if batch is not None:
+        yield batch
+
+
+def iter_extents(repo, disk, lookahead=None):
+    """Yield ``(offset, length, data_or_None)`` covering ``disk``.
+
+    Batches are read and verified on the repository's thread pool, at most
+    ``lookahead`` of them ahead of the consumer (bounded memory).
+
+    :raises ChunkError: at the first bad chunk, after every good chunk
+        before it was yielded.
+    """
+    lookahead = lookahead or repo.settings.workers + 2
+    pending = collections.deque()
+    in_flight = 0
+    for entry in _plan(repo, disk):
+        if isinstance(entry, tuple):
+            pending.append((entry, None))
+            continue
+        pending.append((entry, repo.pool.submit(_load_batch, repo, entry)))
+        in_flight += 1
+        while in_flight > lookahead:
+            in_flight -= yield from _resolve(pending.popleft())
     while pending:
-        yield _resolve(pending.popleft())
+        yield from _resolve(pending.popleft())
 
 
 def _resolve(entry):
-    offset, length, future = entry
+    """Yield the extents of one planned entry; return 1 for a batch."""
+    planned, future = entry
     if future is None:
-        return offset, length, None
-    return offset, length, future.result()
+        yield planned[0], planned[1], None
+        return 0
+    datas, error = future.result()
+    for item, data in zip(planned.items, datas, strict=False):
+        yield item[0], item[1], data
+    if error is not None:
+        raise error
+    return 1
 
 
 def write_to_file(repo, disk, path, sparse=True):
@@ -80,7 +180,7 @@ def write_to_file(repo, disk, path, sparse=True):
     if is_regular:
         flags |= os.O_TRUNC
     fd = os.open(path, flags, 0o600)
-    written = 0
+    written = flushed = 0
     try:
         skip_zeros = sparse and is_regular
         zeros = bytes(1 << 20)
@@ -100,6 +200,12 @@ def write_to_file(repo, disk, path, sparse=True):
                 view = view[n:]
                 offset += n
                 written += n
+            if offset - flushed >= _WRITE_BEHIND:
+                # Start writing back what is done (asynchronously) so the
+                # final fsync does not wait for the whole disk.
+                os.posix_fadvise(fd, flushed, offset - flushed,
+                                 os.POSIX_FADV_DONTNEED)
+                flushed = offset
         if is_regular:
             os.ftruncate(fd, disk['size'])
         os.fsync(fd)

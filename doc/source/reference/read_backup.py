@@ -1,0 +1,130 @@
+"""Read one disk of a backup from a file repository, without backup-flows.
+
+Needs only the Python packages blake3, zstandard and cryptography.
+Usage::
+
+    python read_backup.py REPOSITORY BACKUP_ID DISK OUTPUT [PASSPHRASE]
+"""
+
+import base64
+import hashlib
+import json
+import os
+import struct
+import sys
+
+import blake3
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+import zstandard
+
+
+def get(root, name):
+    with open(os.path.join(root, *name.split('/')), 'rb') as f:
+        return f.read()
+
+
+def unwrap(plaintext, max_size):
+    """codec byte || payload -> data."""
+    if plaintext[0] == 0:
+        return plaintext[1:]
+    if plaintext[0] == 1:
+        return zstandard.ZstdDecompressor().decompress(
+            plaintext[1:], max_output_size=max_size)
+    raise ValueError('unknown codec %d' % plaintext[0])
+
+
+class Keys:
+    def __init__(self, root, config, passphrase):
+        self.aead = self.id_key = None
+        if config['encryption'] == 'none':
+            return
+        key_file = json.loads(get(root, 'keys/key'))
+        kdf = key_file['kdf']
+        kek = Scrypt(salt=base64.b64decode(kdf['salt']), length=32,
+                     n=kdf['n'], r=kdf['r'], p=kdf['p']).derive(
+                         passphrase.encode('utf-8'))
+        material = AESGCM(kek).decrypt(
+            base64.b64decode(key_file['nonce']),
+            base64.b64decode(key_file['wrapped_keys']),
+            config['id'].encode('ascii'))
+        self.aead = AESGCM(material[:32])
+        self.id_key = material[32:]
+
+    def open(self, stored, aad):
+        if self.aead is None:
+            return stored
+        return self.aead.decrypt(stored[:12], stored[12:], aad)
+
+    def metadata(self, stored, aad):
+        if self.aead is None:
+            plaintext, checksum = stored[:-32], stored[-32:]
+            if hashlib.sha256(plaintext).digest() != checksum:
+                raise ValueError('metadata checksum mismatch')
+        else:
+            plaintext = self.open(stored, aad)
+        return unwrap(plaintext, 1 << 31)
+
+    def chunk_id(self, data):
+        if self.id_key is None:
+            return blake3.blake3(data).digest()
+        return blake3.blake3(data, key=self.id_key).digest()
+
+
+def load_index(root, keys):
+    """chunk id (bytes) -> (pack id, offset, length, raw length)."""
+    index = {}
+    index_dir = os.path.join(root, 'index')
+    for name in sorted(os.listdir(index_dir)):
+        if name.startswith('.tmp-'):
+            continue
+        document = json.loads(keys.metadata(get(root, 'index/' + name),
+                                            b'index'))
+        for pack_id, entries in document['packs'].items():
+            for chunk_hex, offset, length, raw in entries:
+                index[bytes.fromhex(chunk_hex)] = (pack_id, offset, length,
+                                                   raw)
+    return index
+
+
+def main(root, backup_id, disk_name, output, passphrase=None):
+    config = json.loads(get(root, 'config'))
+    assert config['format'] == 'backup-flows-repository'
+    assert config['version'] == 1
+    keys = Keys(root, config, passphrase)
+    manifest = json.loads(keys.metadata(
+        get(root, 'manifests/' + backup_id),
+        b'manifest:' + backup_id.encode('utf-8')))
+    disk = [d for d in manifest['disks'] if d['name'] == disk_name][0]
+    index = load_index(root, keys)
+    digest = hashlib.sha256()
+    with open(output, 'wb') as out:
+        for chunk_hex, length in disk['chunks']:
+            if chunk_hex is None:
+                data = bytes(length)
+            else:
+                chunk_id = bytes.fromhex(chunk_hex)
+                pack_id, offset, stored_length, raw = index[chunk_id]
+                with open(os.path.join(root, 'packs', pack_id[:2],
+                                       pack_id), 'rb') as pack:
+                    pack.seek(offset)
+                    stored = pack.read(stored_length)
+                data = unwrap(keys.open(stored, chunk_id), raw)
+                if len(data) != length or keys.chunk_id(data) != chunk_id:
+                    raise ValueError('chunk %s is damaged' % chunk_hex)
+            digest.update(data)
+            out.write(data)
+    if digest.hexdigest() != disk['sha256']:
+        raise ValueError('whole-disk SHA-256 mismatch')
+
+
+def pack_entries(pack_bytes, keys):
+    """The trailer of a pack: [(chunk id, offset, length, raw length)]."""
+    size, magic = struct.unpack('<I8s', pack_bytes[-12:])
+    assert magic == b'BFPACK01'
+    trailer = keys.metadata(pack_bytes[-12 - size:-12], b'pack')
+    return [entry[1:] for entry in struct.iter_unpack('<B32sIII', trailer)]
+
+
+if __name__ == '__main__':
+    main(*sys.argv[1:])

@@ -23,7 +23,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(
 MINICLOUD = os.path.join(TOP, 'tools', 'minicloud', 'minicloud')
 BASE_IMAGE = 'minicloud-base'
 BASE_IMAGE_NOAGENT = 'minicloud-base-noagent'
-FLAVOR = 'm1.tiny'
+FLAVOR = 'm1.tiny'  # 1 GiB root disk
+SMALL_FLAVOR = 'm1.nano'  # root disk as large as the image (64 MiB)
 NETWORK = 'minicloud-net'
 WAIT = 180
 

@@ -226,14 +226,20 @@ class MiniCloudDriver(fake.FakeDriverWithoutFakeNodes):
         }
         update_task_state(task_state=task_states.IMAGE_UPLOADING,
                           expected_state=task_states.IMAGE_PENDING_UPLOAD)
+        # Like libvirt's live snapshot: freeze the guest's filesystems while
+        # the disk is read when the image has a guest agent; fail only when
+        # the image requires quiescing (os_require_quiesce).
+        quiesced = self._quiesce_for_snapshot(context, instance)
         reader = _FileReader(path)
         try:
             self._image_api.update(context, image_id, metadata, reader,
                                    purge_props=False)
+            self._event(instance, 'snapshot', image_id=image_id, disk=path,
+                        bytes=reader.len)
         finally:
             reader.close()
-        self._event(instance, 'snapshot', image_id=image_id, disk=path,
-                    bytes=reader.len)
+            if quiesced:
+                self.unquiesce(context, instance, instance.image_meta)
 
     # -- power and state ----------------------------------------------------
 
@@ -280,6 +286,19 @@ class MiniCloudDriver(fake.FakeDriverWithoutFakeNodes):
                         reason='guest not running')
             raise exception.InstanceQuiesceNotSupported(
                 instance_id=instance.uuid)
+
+    def _quiesce_for_snapshot(self, context, instance):
+        image_meta = instance.image_meta
+        inst = self.instances.get(instance.uuid)
+        if inst is None or inst.state != power_state.RUNNING:
+            return False
+        try:
+            self.quiesce(context, instance, image_meta)
+        except exception.NovaException:
+            if image_meta.properties.get('os_require_quiesce', False):
+                raise
+            return False
+        return True
 
     def quiesce(self, context, instance, image_meta):
         self._check_quiesce(instance, image_meta, 'quiesce')

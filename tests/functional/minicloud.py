@@ -139,19 +139,41 @@ def server_events(server_id):
         return []
 
 
+_CHUNK = 4 << 20
+_ZEROS = bytes(_CHUNK)
+
+
 def sha256_of(path, length=None):
-    """SHA-256 hex digest of a file (or of its first length bytes)."""
+    """SHA-256 hex digest of a file (or of its first length bytes).
+
+    Holes of sparse files are hashed as zeros without reading them: disks
+    and volumes are mostly holes and reading those costs more than hashing.
+    """
     h = hashlib.sha256()
-    left = length
     with open(path, 'rb') as f:
-        while left is None or left > 0:
-            n = 4 << 20 if left is None else min(4 << 20, left)
-            chunk = f.read(n)
-            if not chunk:
+        fd = f.fileno()
+        end = os.fstat(fd).st_size
+        if length is not None:
+            end = min(end, length)
+        pos = 0
+        while pos < end:
+            try:
+                data = min(os.lseek(fd, pos, os.SEEK_DATA), end)
+            except OSError:  # ENXIO: only a hole is left
+                data = end
+            while pos < data:
+                n = min(_CHUNK, data - pos)
+                h.update(_ZEROS[:n] if n < _CHUNK else _ZEROS)
+                pos += n
+            if pos >= end:
                 break
-            h.update(chunk)
-            if left is not None:
-                left -= len(chunk)
+            hole = min(os.lseek(fd, pos, os.SEEK_HOLE), end)
+            while pos < hole:
+                chunk = os.pread(fd, min(_CHUNK, hole - pos), pos)
+                if not chunk:
+                    return h.hexdigest()
+                h.update(chunk)
+                pos += len(chunk)
     return h.hexdigest()
 
 
@@ -167,6 +189,57 @@ def restart_service(name):
     """Restart one minicloud service (e.g. nova-compute) and wait for it."""
     subprocess.run([MINICLOUD, 'restart-service', name], check=True,
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def wait_for_status(get, resource_id, status, failures=('error',),
+                    wait=WAIT, **attrs):
+    """Fetch a resource until it shows status (and attrs); return it.
+
+    ``get`` is a proxy getter such as ``conn.block_storage.get_volume``.
+    Unlike openstacksdk's ``wait_for_status``, which returns at once when
+    the object passed in already shows the wanted status, this always
+    fetches first: after an asynchronous action (extend, revert, restore)
+    the caller's object still says ``available`` from before the action.
+    Raises ``ResourceFailure`` on a status in failures and
+    ``ResourceTimeout`` after wait seconds.
+    """
+    from openstack import exceptions
+    deadline = time.time() + wait
+    while True:
+        res = get(resource_id)
+        current = (res.status or '').lower()
+        if current in failures:
+            raise exceptions.ResourceFailure(
+                '%s went %s' % (resource_id, res.status))
+        if current == status and all(getattr(res, k) == v
+                                     for k, v in attrs.items()):
+            return res
+        if time.time() > deadline:
+            raise exceptions.ResourceTimeout(
+                '%s is %s, not %s %s after %d s'
+                % (resource_id, res.status, status, attrs, wait))
+        time.sleep(0.5)
+
+
+def _wait_settled(get, resource_id, busy, wait=WAIT):
+    """Wait while a resource's status is in busy; None once it is gone."""
+    from openstack import exceptions
+    deadline = time.time() + wait
+    while True:
+        try:
+            res = get(resource_id)
+        except exceptions.NotFoundException:
+            return None
+        if res.status not in busy or time.time() > deadline:
+            return res
+        time.sleep(0.5)
+
+
+_VOLUME_BUSY = ('creating', 'attaching', 'detaching', 'in-use', 'extending',
+                'reverting', 'restoring-backup', 'backing-up', 'downloading',
+                'uploading')
+_SNAPSHOT_BUSY = ('creating', 'restoring', 'deleting', 'backing-up')
+_BACKUP_BUSY = ('creating', 'restoring', 'deleting')
 
 
 class MiniCloudTestCase(testtools.TestCase):
@@ -249,14 +322,23 @@ class MiniCloudTestCase(testtools.TestCase):
         return conn.block_storage.wait_for_status(
             volume, status='available', failures=['error'], wait=WAIT)
 
+    def wait_volume(self, volume_id, status='available', conn=None,
+                    **attrs):
+        """Wait (fetching afresh) until a volume has status and attrs."""
+        conn = conn or self.conn
+        return wait_for_status(
+            conn.block_storage.get_volume, getattr(volume_id, 'id', volume_id),
+            status, failures=('error', 'error_extending', 'error_restoring'),
+            **attrs)
+
     @staticmethod
     def _delete_volume(conn, volume_id):
-        volume = conn.block_storage.find_volume(volume_id)
+        # An action still running (detach, revert, restore) makes the
+        # delete fail with 400: let it finish first.
+        volume = _wait_settled(conn.block_storage.get_volume, volume_id,
+                               _VOLUME_BUSY)
         if volume is None:
             return
-        if volume.status in ('in-use', 'attaching', 'detaching'):
-            conn.block_storage.wait_for_status(
-                volume, status='available', failures=['error'], wait=WAIT)
         conn.block_storage.delete_volume(volume_id, ignore_missing=True)
         conn.block_storage.wait_for_delete(volume, wait=WAIT)
 
@@ -268,13 +350,44 @@ class MiniCloudTestCase(testtools.TestCase):
         return conn.block_storage.wait_for_status(
             snap, status='available', failures=['error'], wait=WAIT)
 
+    def wait_snapshot(self, snapshot_id, status='available', conn=None):
+        """Wait (fetching afresh) until a volume snapshot has status."""
+        conn = conn or self.conn
+        return wait_for_status(
+            conn.block_storage.get_snapshot,
+            getattr(snapshot_id, 'id', snapshot_id), status)
+
     @staticmethod
     def _delete_snapshot(conn, snapshot_id):
-        snap = conn.block_storage.find_snapshot(snapshot_id)
+        snap = _wait_settled(conn.block_storage.get_snapshot, snapshot_id,
+                             _SNAPSHOT_BUSY)
         if snap is None:
             return
         conn.block_storage.delete_snapshot(snapshot_id, ignore_missing=True)
         conn.block_storage.wait_for_delete(snap, wait=WAIT)
+
+    def create_backup(self, volume_id, conn=None, **kwargs):
+        """Back a volume up with cinder-backup; wait until available."""
+        conn = conn or self.conn
+        backup = conn.block_storage.create_backup(
+            volume_id=volume_id, name=self._name('backup'), **kwargs)
+        self.addCleanup(self._delete_backup, conn, backup.id)
+        return self.wait_backup(backup.id, conn=conn)
+
+    def wait_backup(self, backup_id, status='available', conn=None):
+        """Wait (fetching afresh) until a backup has status."""
+        conn = conn or self.conn
+        return wait_for_status(conn.block_storage.get_backup,
+                               getattr(backup_id, 'id', backup_id), status)
+
+    @staticmethod
+    def _delete_backup(conn, backup_id):
+        backup = _wait_settled(conn.block_storage.get_backup, backup_id,
+                               _BACKUP_BUSY)
+        if backup is None:
+            return
+        conn.block_storage.delete_backup(backup_id, ignore_missing=True)
+        conn.block_storage.wait_for_delete(backup, wait=WAIT)
 
     def attach_volume(self, server, volume, conn=None):
         """Attach and wait for in-use; detaches again at cleanup."""

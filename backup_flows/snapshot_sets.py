@@ -63,6 +63,23 @@ def member_metadata(set_meta, role, volume_id=None, device=None,
     return meta
 
 
+def set_image_properties(conn, image_id, **props):
+    """Add or replace image properties, leaving every other one alone.
+
+    openstacksdk's ``update_image`` diffs against the properties it knows
+    and removes the rest (including read-only ones such as ``stores``,
+    which Glance refuses with 409), so a JSON patch of ``add`` operations
+    (which replace existing values) is sent directly.
+    """
+    patch = [{'op': 'add', 'path': '/' + key, 'value': value}
+             for key, value in sorted(props.items())]
+    response = conn.image.patch(
+        '/images/%s' % image_id, json=patch,
+        headers={'Content-Type':
+                 'application/openstack-images-v2.1-json-patch'})
+    sdk_exc.raise_from_response(response)
+
+
 def image_properties(image):
     """All properties of an openstacksdk image, extra ones included."""
     props = dict(getattr(image, 'properties', None) or {})

@@ -78,10 +78,12 @@ def main(argv=None):
     CONF.register_cli_opts(cli_opts)
     CONF.register_cli_opt(category_opt)
     logging.register_options(CONF)
+    # stdout carries the command's output (tables, JSON); logs go to stderr.
+    CONF.set_default('use_stderr', True)
     logging.set_defaults(default_log_levels=(
         logging.get_default_log_levels() +
-        ['stevedore=ERROR', 'taskflow=WARN', 'keystoneauth=ERROR',
-         'openstack=WARN']))
+        ['alembic=WARN', 'stevedore=ERROR', 'taskflow=WARN',
+         'keystoneauth=ERROR', 'openstack=WARN']))
     try:
         CONF(_global_options_first(argv), project='backup-flows',
              prog='backup-flows-manage')

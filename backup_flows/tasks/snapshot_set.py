@@ -13,7 +13,7 @@ LOG = logging.getLogger(__name__)
 
 def _set_member_status(conn, images, snapshots, status):
     for image, _ in images:
-        conn.image.update_image(image, **{sets.STATUS: status})
+        sets.set_image_properties(conn, image.id, **{sets.STATUS: status})
     for snap, _ in snapshots:
         conn.block_storage.set_snapshot_metadata(snap, **{sets.STATUS: status})
 

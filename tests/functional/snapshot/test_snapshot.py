@@ -12,9 +12,10 @@ from tests.functional import cli
 from tests.functional import minicloud as mc
 
 MiB = 1 << 20
-# Regions written into every disk: (offset, length); within 1 GiB.
-REGIONS = ((1 * MiB, 256 << 10), (300 * MiB + 4096, 64 << 10),
-           (1000 * MiB, 128 << 10))
+# Regions written into every disk: (offset, length); within the 64 MiB root
+# disk of an m1.nano server (volumes are 1 GiB).
+REGIONS = ((1 * MiB, 256 << 10), (30 * MiB + 4096, 64 << 10),
+           (60 * MiB, 128 << 10))
 
 
 def _atoms(flow):
@@ -39,7 +40,7 @@ class SnapshotTestCase(mc.MiniCloudTestCase):
         self.cli = self.useFixture(cli.ManageFixture())
 
     def make_server(self, volumes=0, image=mc.BASE_IMAGE):
-        server = self.create_server(image=image)
+        server = self.create_server(image=image, flavor=mc.SMALL_FLAVOR)
         attached = []
         for _ in range(volumes):
             volume = self.create_volume(size=1)

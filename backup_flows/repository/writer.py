@@ -211,6 +211,26 @@ class BackupWriter:
         self._close()
         return backup_id
 
+    def disk_record(self, name):
+        """The full record (with its chunk list) of a disk written in this
+        session, for a later session's :meth:`add_disk` (a flow writes each
+        disk in its own task and commits in another)."""
+        for record in self._disks:
+            if record['name'] == name:
+                return record
+        raise KeyError(name)
+
+    def missing_chunks(self, record):
+        """Chunk ids of ``record`` that the repository does not hold."""
+        return [hex_id for hex_id, _ in record['chunks']
+                if hex_id is not None
+                and not self.has_chunk(bytes.fromhex(hex_id))]
+
+    def release(self):
+        """End the session without a manifest; what it wrote is durable
+        and indexed but unreferenced until a later session commits it."""
+        self._close()
+
     def abort(self):
         """Give up the session; written data stays until prune."""
         LOG.warning('Backup session aborted; unreferenced data is left '

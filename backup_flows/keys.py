@@ -8,6 +8,8 @@ another, so never rename one; add a new name instead.
 FLOW_SNAPSHOT_CREATE = 'snapshot-create'
 FLOW_SNAPSHOT_DELETE = 'snapshot-delete'
 FLOW_SNAPSHOT_ROLLBACK = 'snapshot-rollback'
+FLOW_BACKUP_CREATE = 'backup-create'
+FLOW_RESTORE = 'restore'
 
 # Store keys shared by several flows.
 CLOUD = 'cloud'
@@ -17,6 +19,9 @@ SET_ID = 'set_id'
 SET_META = 'set_meta'
 SERVER_STATE = 'server_state'
 ROOT_IMAGE_ID = 'root_image_id'
+REPOSITORY_URL = 'repository_url'
+BACKUP_ID = 'backup_id'
+TARGET_CLOUD = 'target_cloud'
 
 # What a flow hands back to its caller (a plain dict).
 RESULT = 'result'

@@ -64,6 +64,7 @@ class WaitForImageActive(base.BackupFlowsTask):
         waits.wait_for('Image', image_id,
                        lambda: conn.image.get_image(image_id), 'active',
                        failed=('killed', 'deleted', 'deactivated'))
+        return image_id
 
 
 class DeleteImage(base.BackupFlowsTask):
@@ -78,3 +79,99 @@ class DeleteImage(base.BackupFlowsTask):
         conn.image.delete_image(image_id, ignore_missing=True)
         waits.wait_for_delete('Image', image_id,
                               lambda: conn.image.get_image(image_id))
+
+
+# -- temporary and restored images ------------------------------------------
+#
+# An image a flow creates carries the job id and a role in its properties
+# (``backup_flows_job_id``, ``backup_flows_role``): a resumed task adopts it
+# instead of creating a second one, and a leak check finds it.
+
+JOB_ID = 'backup_flows_job_id'
+ROLE = 'backup_flows_role'
+
+
+def images_of_job(conn, job_id, role):
+    """Images created by job ``job_id`` for ``role``."""
+    return [image for image in conn.image.images(**{JOB_ID: job_id})
+            if snapshot_sets.image_properties(image).get(JOB_ID) == job_id
+            and snapshot_sets.image_properties(image).get(ROLE) == role]
+
+
+def _delete_images_of_job(conn, job_id, role, result):
+    ids = {image.id for image in images_of_job(conn, job_id, role)}
+    if isinstance(result, str):
+        ids.add(result)
+    for image_id in ids:
+        LOG.info('Deleting image %s (revert)', image_id)
+        snapshot_sets.delete_image_quietly(conn, image_id)
+
+
+class UploadVolumeToImage(base.BackupFlowsTask):
+    """Ask Cinder to copy a (temporary, detached) volume into a new image.
+
+    ``spec`` (injected) is ``{'role', 'name'}``. Cinder names the image; the
+    task then tags it with the job id and role so that a resumed run adopts
+    it and a revert finds it.
+
+    Reversion strategy: delete every image of this job and role.
+    """
+
+    def execute(self, cloud, job_id, spec, volume_id):
+        conn = clients.connect(cloud)
+        existing = images_of_job(conn, job_id, spec['role'])
+        if existing:
+            LOG.info('Adopting image %s created before a restart',
+                     existing[0].id)
+            return existing[0].id
+        response = conn.block_storage.upload_volume_to_image(
+            volume_id, spec['name'], force=False, disk_format='raw',
+            container_format='bare')
+        image_id = response['image_id']
+        snapshot_sets.set_image_properties(
+            conn, image_id, **{JOB_ID: job_id, ROLE: spec['role']})
+        LOG.info('Uploading volume %s to image %s', volume_id, image_id)
+        return image_id
+
+    def revert(self, result, cloud, job_id, spec, **kwargs):
+        try:
+            _delete_images_of_job(clients.connect(cloud), job_id,
+                                  spec['role'], result)
+        except Exception:
+            LOG.exception('Could not delete the image of %s (revert)',
+                          spec['role'])
+
+
+class CreateImage(base.BackupFlowsTask):
+    """Create an empty (queued) raw image to upload a restored disk into.
+
+    ``spec`` (injected) is ``{'role', 'name', 'properties'?,
+    'min_disk'?}``. Run again after a crash, the task adopts the image it
+    already created.
+
+    Reversion strategy: delete every image of this job and role.
+    """
+
+    def execute(self, cloud, job_id, spec):
+        conn = clients.connect(cloud)
+        existing = images_of_job(conn, job_id, spec['role'])
+        if existing:
+            LOG.info('Adopting image %s created before a restart',
+                     existing[0].id)
+            return existing[0].id
+        props = dict(spec.get('properties') or {})
+        props.update({JOB_ID: job_id, ROLE: spec['role']})
+        image = conn.image.create_image(
+            name=spec['name'], disk_format='raw', container_format='bare',
+            visibility='private', min_disk=spec.get('min_disk', 0),
+            **props)
+        LOG.info('Created image %s (%s)', image.id, spec['role'])
+        return image.id
+
+    def revert(self, result, cloud, job_id, spec, **kwargs):
+        try:
+            _delete_images_of_job(clients.connect(cloud), job_id,
+                                  spec['role'], result)
+        except Exception:
+            LOG.exception('Could not delete the image of %s (revert)',
+                          spec['role'])

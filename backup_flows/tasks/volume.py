@@ -183,3 +183,107 @@ class AttachVolume(base.BackupFlowsTask):
 
     def execute(self, cloud, server_id, volume):
         attach_volume(clients.connect(cloud), server_id, volume)
+
+
+# -- temporary and restored volumes ---------------------------------------
+#
+# A volume a flow creates carries the job id and a role in its metadata
+# (``backup_flows_job_id``, ``backup_flows_role``): a resumed task adopts
+# it instead of creating a second one, and a leak check finds it.
+
+JOB_ID = 'backup_flows_job_id'
+ROLE = 'backup_flows_role'
+
+
+def volumes_of_job(conn, job_id, role):
+    """Volumes created by job ``job_id`` for ``role``."""
+    return [vol for vol in conn.block_storage.volumes()
+            if (vol.metadata or {}).get(JOB_ID) == job_id and
+            (vol.metadata or {}).get(ROLE) == role]
+
+
+def delete_volume(conn, volume_id):
+    """Delete a volume once it is settled and wait until it is gone."""
+    try:
+        volume = conn.block_storage.get_volume(volume_id)
+    except sdk_exc.NotFoundException:
+        return
+    if volume.status in ('creating', 'downloading', 'uploading',
+                         'attaching', 'detaching'):
+        waits.wait_for('Volume', volume_id,
+                       lambda: conn.block_storage.get_volume(volume_id),
+                       lambda v: v.status in ('available', 'error',
+                                              'in-use'))
+    conn.block_storage.delete_volume(volume_id, ignore_missing=True,
+                                     force=False)
+    waits.wait_for_delete('Volume', volume_id,
+                          lambda: conn.block_storage.get_volume(volume_id))
+
+
+class CreateVolume(base.BackupFlowsTask):
+    """Create a volume (from a snapshot, an image, or empty).
+
+    ``spec`` (injected) is ``{'role', 'name', 'size_gb', 'snapshot_id'?,
+    'image_id'?, 'volume_type'?, 'availability_zone'?, 'description'?}``;
+    the job id comes from the store. Run again after a crash, the task
+    adopts the volume it already asked for.
+
+    Reversion strategy: delete every volume of this job and role.
+    """
+
+    def execute(self, cloud, job_id, spec, snapshot_id=None, image_id=None):
+        conn = clients.connect(cloud)
+        # Ids known only at run time come from the store (rebound).
+        spec = dict(spec, snapshot_id=snapshot_id or spec.get('snapshot_id'),
+                    image_id=image_id or spec.get('image_id'))
+        existing = volumes_of_job(conn, job_id, spec['role'])
+        if existing:
+            LOG.info('Adopting volume %s created before a restart',
+                     existing[0].id)
+            return existing[0].id
+        attrs = {'name': spec['name'], 'size': spec['size_gb'],
+                 'metadata': {JOB_ID: job_id, ROLE: spec['role']}}
+        for key, attr in (('snapshot_id', 'snapshot_id'),
+                          ('image_id', 'image_id'),
+                          ('volume_type', 'volume_type'),
+                          ('availability_zone', 'availability_zone'),
+                          ('description', 'description')):
+            if spec.get(key):
+                attrs[attr] = spec[key]
+        volume = conn.block_storage.create_volume(**attrs)
+        LOG.info('Creating volume %s (%s)', volume.id, spec['role'])
+        return volume.id
+
+    def revert(self, result, cloud, job_id, spec, **kwargs):
+        try:
+            conn = clients.connect(cloud)
+            ids = {vol.id for vol in volumes_of_job(conn, job_id,
+                                                    spec['role'])}
+            if isinstance(result, str):
+                ids.add(result)
+            for volume_id in ids:
+                LOG.info('Deleting volume %s (revert)', volume_id)
+                delete_volume(conn, volume_id)
+        except Exception:
+            LOG.exception('Could not delete the volume of %s (revert)',
+                          spec['role'])
+
+
+class WaitForVolumeAvailable(base.BackupFlowsTask):
+    """Wait until a volume is available.
+
+    Reversion strategy: nothing to undo (reads only).
+    """
+
+    def execute(self, cloud, volume_id):
+        wait_for_volume(clients.connect(cloud), volume_id, 'available')
+
+
+class DeleteVolume(base.BackupFlowsTask):
+    """Delete a (temporary) volume and wait until it is gone.
+
+    Reversion strategy: none possible; it runs once the volume served.
+    """
+
+    def execute(self, cloud, volume_id):
+        delete_volume(clients.connect(cloud), volume_id)

@@ -131,10 +131,11 @@ def _gc(repo, documents, dry_run):
     return result
 
 
-def run(repo, policy=None, dry_run=False):
+def run(repo, policy=None, dry_run=False, server=None):
     """Forget backups by ``policy`` and collect garbage.
 
     :param policy: :class:`retention.Policy`; ``None`` only collects.
+    :param server: apply the policy to this server's backups only.
     :returns: ``{"kept": {id: [rules]}, "forgotten": [ids],
         "packs_deleted": n, "packs_repacked": n, "bytes_freed": n,
         "dry_run": bool}``
@@ -151,7 +152,8 @@ def run(repo, policy=None, dry_run=False):
                 % ', '.join(sorted(errors)))
         keep, forget = retention.select(
             ((d['id'], d['server'], manifest_mod.created_at(d))
-             for d in documents), policy)
+             for d in documents
+             if server is None or d['server'] == server), policy)
         if not dry_run:
             for backup_id in forget:
                 repo.backend.delete(manifest_mod.object_name(backup_id))

@@ -368,10 +368,11 @@ class Repository:
         with self.lock(locks.SHARED):
             return check_mod.run(self, deep=deep)
 
-    def prune(self, policy=None, dry_run=False):
-        """Apply ``policy`` (retention.Policy) and collect garbage; see
-        prune.py for the result."""
-        return prune_mod.run(self, policy, dry_run=dry_run)
+    def prune(self, policy=None, dry_run=False, server=None):
+        """Apply ``policy`` (retention.Policy) to every server's backups
+        (or only ``server``'s) and collect garbage; see prune.py for the
+        result."""
+        return prune_mod.run(self, policy, dry_run=dry_run, server=server)
 
     def stats(self):
         """Logical vs stored sizes and ratios (see check.py)."""

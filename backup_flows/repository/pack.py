@@ -63,15 +63,21 @@ class PackBuilder:
         return offset
 
     def finish(self, keys):
-        """Return ``(pack_id, data, entries)`` of the finished pack."""
+        """Return ``(data, entries)`` of the finished pack; ``data`` is a
+        bytearray (not copied) and the builder cannot be used again. Its
+        name comes from :func:`pack_id`."""
         trailer = b''.join(ENTRY.pack(BLOB_CHUNK, *entry)
                            for entry in self.entries)
         sealed = keys.seal_metadata(trailer, TRAILER_AAD)
-        self._buffer += sealed
-        self._buffer += FOOTER.pack(len(sealed), MAGIC)
-        data = bytes(self._buffer)
-        self._buffer = bytearray()
-        return hashlib.sha256(data).hexdigest(), data, self.entries
+        data, self._buffer = self._buffer, None
+        data += sealed
+        data += FOOTER.pack(len(sealed), MAGIC)
+        return data, self.entries
+
+
+def pack_id(data):
+    """The id of a pack: the hex SHA-256 of its bytes."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def read_trailer(keys, tail, pack_size):

@@ -82,7 +82,8 @@ def _repack(repo, pack_id, entries, referenced, builders):
 def _flush(repo, builders):
     if not builders['current']:
         return
-    new_id, data, entries = builders['current'].finish(repo.keys)
+    data, entries = builders['current'].finish(repo.keys)
+    new_id = pack_mod.pack_id(data)
     repo.backend.put(pack_mod.pack_name(new_id), data)
     builders['written'][new_id] = entries
     builders['current'] = pack_mod.PackBuilder()

@@ -7,13 +7,15 @@ A :class:`BackupWriter` is one backup session under a shared lock::
         backup_id = writer.commit(server='<server id>', metadata={...})
 
 Data flow of :meth:`BackupWriter.write_disk`: the calling thread cuts the
-stream into chunks (FastCDC) and keeps the whole-disk SHA-256; all-zero
-chunks become zero runs; other chunks go to the repository's thread pool,
-which hashes them (chunk id) and, unless the chunk is already stored,
-compresses and seals them. Results are consumed in order and appended to a
-pack; full packs are uploaded by one uploader thread. At most
-``2 * workers + 2`` chunks and two packs are in flight, so memory is bounded
-whatever the disk size (plus the chunk list, about 100 bytes per chunk).
+stream into chunks (FastCDC) and groups them into batches of about 2 MiB;
+all-zero chunks become zero runs. Each batch goes to the repository's thread
+pool, which hashes its chunks (chunk ids) and, unless a chunk is already
+stored, compresses and seals it, and to a hashing thread that keeps the
+whole-disk SHA-256 in order. Results are consumed in order and appended to a
+pack; full packs are named (SHA-256) and uploaded by one uploader thread.
+Batching keeps thread hand-offs to a few per MiB. At most ``workers + 2``
+batches and two packs are in flight, so memory is bounded whatever the disk
+size (plus the chunk list, about 100 bytes per chunk).
 
 Write order: packs, then the index file naming them (at the latest at the end
 of each disk), then at :meth:`BackupWriter.commit` the manifest. Leaving the
@@ -36,6 +38,16 @@ LOG = logging.getLogger(__name__)
 # Index files are written at least every this many packs so a very large
 # disk does not keep all its index entries in memory.
 _PACKS_PER_INDEX = 64
+# Chunks are handed to the thread pool in batches of this many bytes (or
+# chunks), so thread hand-offs cost little.
+_BATCH_BYTES = 2 << 20
+_BATCH_CHUNKS = 64
+
+
+def _hash_batch(digest, batch, zeros):
+    """Add a batch to the whole-disk hash (one thread, batches in order)."""
+    for length, data in batch:
+        digest.update(zeros(length) if data is None else data)
 
 
 class BackupWriter:
@@ -50,6 +62,8 @@ class BackupWriter:
         self._builder = pack_mod.PackBuilder()
         self._uploader = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix='pack-upload')
+        self._hasher = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix='disk-hash')
         self._uploads = collections.deque()
         self._unindexed = {}
         self._disks = []
@@ -71,23 +85,30 @@ class BackupWriter:
         return chunk_id, pack_mod.encode_blob(
             self._keys, chunk_id, data, self._repo.settings.compression_level)
 
+    def _prepare_batch(self, batch):
+        return [None if data is None else self._prepare(data)
+                for _, data in batch]
+
+    def _upload(self, data):
+        pack_id = pack_mod.pack_id(data)
+        self._repo.backend.put(pack_mod.pack_name(pack_id), data)
+        return pack_id
+
     def _upload_done(self, upload):
-        future, pack_id, entries = upload
-        future.result()
-        self._unindexed[pack_id] = entries
+        future, entries = upload
+        self._unindexed[future.result()] = entries
         if len(self._unindexed) >= _PACKS_PER_INDEX:
             self._write_index()
 
     def _flush_pack(self):
         if not self._builder:
             return
-        pack_id, data, entries = self._builder.finish(self._keys)
+        data, entries = self._builder.finish(self._keys)
         self._builder = pack_mod.PackBuilder()
         self.stats['packs'] += 1
         self.stats['stored_bytes'] += len(data)
-        future = self._uploader.submit(
-            self._repo.backend.put, pack_mod.pack_name(pack_id), data)
-        self._uploads.append((future, pack_id, entries))
+        self._uploads.append((self._uploader.submit(self._upload, data),
+                              entries))
         while len(self._uploads) > 1:
             self._upload_done(self._uploads.popleft())
 
@@ -122,36 +143,47 @@ class BackupWriter:
         digest = hashlib.sha256()
         chunks = []
         pending = collections.deque()
-        limit = 2 * self._repo.settings.workers + 2
+        limit = self._repo.settings.workers + 2
         pool = self._repo.pool
+        zeros = self._repo.chunker.zeros
         size = zero_bytes = 0
         new_before = self.stats['new_bytes']
 
-        def drain_one():
-            entry = pending.popleft()
-            if entry[1] is None:
-                length = entry[0]
-                if chunks and chunks[-1][0] is None:
-                    chunks[-1][1] += length
-                else:
-                    chunks.append([None, length])
-                return
-            length, future = entry
-            chunk_id, stored = future.result()
-            self._store(chunk_id, stored, length)
-            chunks.append([chunk_id.hex(), length])
+        def submit(batch):
+            pending.append((batch, pool.submit(self._prepare_batch, batch),
+                            self._hasher.submit(_hash_batch, digest, batch,
+                                                zeros)))
 
+        def drain_one():
+            batch, prepared, hashed = pending.popleft()
+            for (length, data), result in zip(batch, prepared.result(),
+                                              strict=True):
+                if data is None:
+                    if chunks and chunks[-1][0] is None:
+                        chunks[-1][1] += length
+                    else:
+                        chunks.append([None, length])
+                    continue
+                chunk_id, stored = result
+                self._store(chunk_id, stored, length)
+                chunks.append([chunk_id.hex(), length])
+            hashed.result()
+
+        batch, batch_bytes = [], 0
         for length, data in self._repo.chunker.chunks(stream):
             size += length
+            batch.append((length, data))
             if data is None:
-                digest.update(self._repo.chunker.zeros(length))
                 zero_bytes += length
-                pending.append((length, None))
             else:
-                digest.update(data)
-                pending.append((length, pool.submit(self._prepare, data)))
-            while len(pending) > limit:
-                drain_one()
+                batch_bytes += length
+            if batch_bytes >= _BATCH_BYTES or len(batch) >= _BATCH_CHUNKS:
+                submit(batch)
+                batch, batch_bytes = [], 0
+                while len(pending) > limit:
+                    drain_one()
+        if batch:
+            submit(batch)
         while pending:
             drain_one()
         record = {'name': name, 'size': size, 'sha256': digest.hexdigest(),
@@ -239,7 +271,8 @@ class BackupWriter:
 
     def _close(self):
         self._closed = True
-        for future, _, _ in self._uploads:
+        for future, _ in self._uploads:
             future.cancel()
         self._uploader.shutdown(wait=True)
+        self._hasher.shutdown(wait=True)
         self._lock.release()

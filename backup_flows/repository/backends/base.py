@@ -33,7 +33,8 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def put(self, name, data):
-        """Store ``data`` (bytes) under ``name`` atomically, replacing it."""
+        """Store ``data`` (bytes-like) under ``name`` atomically,
+        replacing it."""
 
     @abc.abstractmethod
     def get(self, name):

@@ -137,3 +137,17 @@ class BackupNotFound(NotFound):
 
 class RepositoryBackendError(RepositoryError):
     msg_fmt = 'Storage backend of repository %(url)s failed: %(reason)s'
+
+
+class BackupDamaged(RepositoryError):
+    msg_fmt = ('Backup %(backup_id)s is damaged: disks %(disks)s '
+               '(%(details)s).')
+
+
+class TargetResourceNotFound(NotFound):
+    msg_fmt = '%(kind)s %(name)s not found in cloud %(cloud)s; %(hint)s'
+
+
+class BackupNotRestorable(BackupFlowsError):
+    msg_fmt = 'Backup %(backup_id)s cannot be restored: %(reason)s'
+    exit_code = EXIT_USAGE

@@ -70,6 +70,11 @@ def fetch_func_args(func):
             for name in getattr(CONF.category, 'action_kwargs', [])}
 
 
+def json_output():
+    """Whether --format json was asked for."""
+    return CONF.format == 'json'
+
+
 def _cell(value):
     if isinstance(value, (list, tuple)):
         return '\n'.join(_cell(v) for v in value)

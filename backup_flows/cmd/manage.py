@@ -13,15 +13,18 @@ from oslo_log import log as logging
 
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
+from backup_flows.cmd import backup
 from backup_flows.cmd import common
 from backup_flows.cmd import job
 from backup_flows.cmd import repository
+from backup_flows.cmd import restore
 from backup_flows.cmd import snapshot
 
 CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 CATEGORIES = {
+    'backup': backup.BackupCommands,
     'flow': job.FlowCommands,
     'job': job.JobCommands,
     'repository': repository.RepositoryCommands,
@@ -64,6 +67,8 @@ def _global_options_first(argv):
 
 def _add_command_parsers(subparsers):
     common.add_command_parsers(subparsers, CATEGORIES)
+    # A command without actions: restore BACKUP_ID [options].
+    restore.add_command_parser(subparsers)
 
 
 def _error(message):

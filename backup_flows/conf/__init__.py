@@ -6,13 +6,14 @@ Every option group lives in its own module with ``register_opts(conf)`` and
 
 from oslo_config import cfg
 
+from backup_flows.conf import backup
 from backup_flows.conf import default
 from backup_flows.conf import engine
 from backup_flows.conf import repository
 
 CONF = cfg.CONF
 
-OPTION_MODULES = (default, engine, repository)
+OPTION_MODULES = (default, engine, repository, backup)
 
 
 def register_opts(conf):

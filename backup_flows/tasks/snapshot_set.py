@@ -7,6 +7,7 @@ from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import snapshot_sets as sets
 from backup_flows.tasks import base
+from backup_flows.tasks import volume as volume_tasks
 
 LOG = logging.getLogger(__name__)
 
@@ -66,3 +67,28 @@ class MarkSnapshotSetDeleting(base.BackupFlowsTask):
         except Exception:
             LOG.exception('Could not mark snapshot set %s available again',
                           set_id)
+
+
+class DeleteSnapshotSet(base.BackupFlowsTask):
+    """Delete every member of a (transient) snapshot set.
+
+    Used by flows that take a set only as a consistent source (backup).
+
+    Reversion strategy: none possible; the members of the set are deleted
+    again by the reverts of the tasks that created them.
+    """
+
+    def execute(self, cloud, set_meta):
+        conn = clients.connect(cloud)
+        set_id = set_meta['set_id']
+        _set_member_status(conn, sets.member_images(conn, set_id=set_id),
+                           sets.member_snapshots(conn, set_id=set_id),
+                           sets.STATUS_DELETING)
+        for image, _ in sets.member_images(conn, set_id=set_id):
+            LOG.info('Deleting image %s of transient set %s', image.id,
+                     set_id)
+            sets.delete_image_quietly(conn, image.id)
+        for snap, _ in sets.member_snapshots(conn, set_id=set_id):
+            LOG.info('Deleting snapshot %s of transient set %s', snap.id,
+                     set_id)
+            volume_tasks.delete_snapshot(conn, snap.id)

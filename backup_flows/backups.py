@@ -1,0 +1,226 @@
+"""Server backup operations: plan from the cloud's facts, run the flow.
+
+The CLI (and later the API) call these. Input, the cloud and the
+repository are checked before anything is created, so bad input fails with
+nothing left behind.
+"""
+
+import datetime
+
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+
+from backup_flows import clients
+from backup_flows import conf as bf_conf
+from backup_flows import engine
+from backup_flows import exceptions
+from backup_flows import keys
+from backup_flows import plugins
+from backup_flows import repository
+from backup_flows import server_definition
+from backup_flows import servers
+from backup_flows.repository import manifest as manifest_mod
+from backup_flows.tasks import repository as repo_tasks
+from backup_flows.tasks import server as server_tasks
+
+CONF = bf_conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+def repository_url(url=None):
+    """The repository to use: the argument, else [repository] url, else
+    the embedded default under state_path."""
+    return url or repository.default_url(CONF)
+
+
+def open_repository(url=None):
+    """Open the repository; the embedded default is created on first use.
+
+    A repository named explicitly (option or configuration) must exist:
+    ``repository init`` creates it.
+    """
+    url = repository_url(url)
+    try:
+        return repository.open_repository(CONF, url=url)
+    except exceptions.RepositoryNotFound:
+        if CONF.repository.url or url != repository.default_url(CONF):
+            raise
+        LOG.info('Creating the default backup repository %s', url)
+        return repository.init_repository(CONF, url=url)
+
+
+def _exporter(name):
+    plugins.load(plugins.EXPORTERS, name)
+    return name
+
+
+def _plan_disks(definition, facts):
+    disks = []
+    for disk in definition['disks']:
+        entry = dict(disk)
+        if disk['role'] == server_definition.ROLE_ROOT_IMAGE:
+            entry['exporter'] = _exporter(CONF.backup.root_exporter)
+        else:
+            entry['exporter'] = _exporter(CONF.backup.volume_exporter)
+        disks.append(entry)
+    return disks
+
+
+def create(server, url=None, quiesce=None, tags=(), cloud=None):
+    """Back up ``server`` into the repository; return the backup's dict."""
+    quiesce = quiesce or CONF.backup.quiesce
+    strategy = plugins.load_quiesce(quiesce)
+    conn = clients.check_cloud(cloud)
+    with open_repository(url) as repo:
+        url = repo.url
+    facts = servers.describe(conn, server)
+    if (facts['status'] not in server_tasks.STABLE_STATUSES
+            or facts['task_state']):
+        raise exceptions.InvalidServerState(
+            server=facts['id'],
+            state='%s/%s' % (facts['status'], facts['task_state']),
+            action='back up',
+            expected=', '.join(server_tasks.STABLE_STATUSES))
+    plan = strategy.plan(facts, require_consistency=False)
+    definition = server_definition.capture(conn, facts)
+    disks = _plan_disks(definition, facts)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    job_id = uuidutils.generate_uuid()
+    backup_id = manifest_mod.new_backup_id(now)
+    set_name = 'backup-%s-%s' % (facts['name'], now.strftime('%Y%m%dT%H%M%SZ'))
+    ttl = datetime.timedelta(seconds=CONF.backup.transient_snapshot_ttl)
+    set_meta = {
+        'set_id': uuidutils.generate_uuid(), 'job_id': job_id,
+        'name': set_name, 'image_name': set_name,
+        'server_id': facts['id'],
+        'consistency': plan['consistency'],
+        'requested_consistency': plan['requested'],
+        'created_at': now.replace(microsecond=0).isoformat(),
+        'expires_at': (now + ttl).replace(microsecond=0).isoformat(),
+        'members': 1 + len(facts['volumes']),
+    }
+    backup_meta = {
+        'kind': 'server-backup',
+        'server': definition,
+        'consistency': plan['consistency'],
+        'requested_consistency': plan['requested'],
+        'downgrade_reason': plan['downgrade'],
+        'source': {'cloud': clients.cloud_name(cloud),
+                   'project_id': conn.current_project_id,
+                   'region': conn.config.region_name,
+                   'auth_url': conn.config.auth.get('auth_url')},
+        'tags': sorted(set(tags or ())),
+        'job_id': job_id,
+        'created_at': now.isoformat(),
+    }
+    flow_args = {'root': facts['root'], 'volumes': facts['volumes'],
+                 'quiesce': plan['mode'], 'disks': disks}
+    store = {keys.CLOUD: clients.cloud_name(cloud),
+             keys.SERVER_ID: facts['id'], keys.SET_META: set_meta,
+             keys.JOB_ID: job_id, keys.REPOSITORY_URL: url,
+             keys.BACKUP_ID: backup_id, 'backup_meta': backup_meta}
+    LOG.info('Backup %s of server %s (%d disks) into %s: %s consistency',
+             backup_id, facts['id'], len(disks), url, plan['consistency'])
+    engine.run_flow(keys.FLOW_BACKUP_CREATE, flow_args, store,
+                    job_id=job_id)
+    return show(backup_id, url)
+
+
+def to_dict(document, url):
+    """The JSON view of a backup manifest."""
+    meta = document.get('metadata') or {}
+    definition = meta.get('server') or {}
+    stats = meta.get('disk_stats') or {}
+    return {
+        'id': document['id'],
+        'server_id': document['server'],
+        'server_name': definition.get('name'),
+        'created_at': document['created_at'],
+        'consistency': meta.get('consistency'),
+        'repository': url,
+        'status': 'available',
+        'tags': meta.get('tags', []),
+        'job_id': meta.get('job_id'),
+        'disks': [{'name': disk['name'], 'size': disk['size'],
+                   'checksum': 'sha256:%s' % disk['sha256'],
+                   'stored_bytes': stats.get(disk['name'], {}).get(
+                       'stored_bytes'),
+                   'new_bytes': stats.get(disk['name'], {}).get(
+                       'new_bytes')}
+                  for disk in document['disks']],
+    }
+
+
+def show(backup_id, url=None):
+    with open_repository(url) as repo:
+        return to_dict(repo.show_backup(backup_id), repo.url)
+
+
+def list_backups(server=None, url=None, cloud=None):
+    """Backups, oldest first; ``server`` is a name or id (a name is
+    resolved in the cloud; an id also matches deleted servers)."""
+    server_id = None
+    if server:
+        if uuidutils.is_uuid_like(server):
+            server_id = server
+        else:
+            server_id = servers.find_server(clients.check_cloud(cloud),
+                                            server).id
+    with open_repository(url) as repo:
+        documents, errors = repo.load_manifests()
+        result = [to_dict(d, repo.url) for d in documents
+                  if server_id is None or d['server'] == server_id]
+        for backup_id, reason in sorted(errors.items()):
+            result.append({'id': backup_id, 'status': 'damaged',
+                           'error': reason, 'repository': repo.url})
+    return result
+
+
+def delete(backup_id, url=None):
+    with open_repository(url) as repo:
+        repo.forget([backup_id])
+    return {'id': backup_id, 'status': 'deleted'}
+
+
+def verify(backup_id, url=None, deep=False):
+    """Check one backup; ``problems`` lists damaged disks."""
+    with open_repository(url) as repo:
+        problems = repo_tasks.verify_backup(repo, backup_id, deep=deep)
+    result = {'id': backup_id, 'deep': deep, 'ok': not problems,
+              'problems': problems}
+    if problems:
+        raise exceptions.BackupDamaged(
+            backup_id=backup_id,
+            disks=', '.join(sorted({str(p['disk']) for p in problems})),
+            details='; '.join('%s: %s' % (p['disk'], p['problem'])
+                              for p in problems))
+    return result
+
+
+def policy_from(keep_last=None, keep_hourly=None, keep_daily=None,
+                keep_weekly=None, keep_monthly=None, keep_yearly=None):
+    """The retention policy: arguments given, else [backup] keep_*."""
+    def pick(value, option):
+        return int(value) if value is not None else getattr(CONF.backup,
+                                                            option)
+    return repository.Policy(
+        keep_last=pick(keep_last, 'keep_last'),
+        hourly=pick(keep_hourly, 'keep_hourly'),
+        daily=pick(keep_daily, 'keep_daily'),
+        weekly=pick(keep_weekly, 'keep_weekly'),
+        monthly=pick(keep_monthly, 'keep_monthly'),
+        yearly=pick(keep_yearly, 'keep_yearly'))
+
+
+def prune(policy, server=None, url=None, dry_run=False, cloud=None):
+    if policy.empty():
+        raise exceptions.InvalidInput(
+            reason='no retention rule given (--keep-last, --keep-daily, '
+                   '... or [backup] keep_* options); refusing to prune')
+    server_id = None
+    if server:
+        server_id = (server if uuidutils.is_uuid_like(server) else
+                     servers.find_server(clients.check_cloud(cloud),
+                                         server).id)
+    with open_repository(url) as repo:
+        return repo.prune(policy, dry_run=dry_run, server=server_id)

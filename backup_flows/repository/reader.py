@@ -9,6 +9,7 @@ wrong bytes are never returned.
 """
 
 import collections
+import concurrent.futures
 import os
 
 from backup_flows.repository import crypto
@@ -169,46 +170,91 @@ def _resolve(entry):
     return 1
 
 
+def _pwrite_all(fd, data, offset):
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
+
+
+def _write_batch(repo, batch, fd):
+    """Read, verify and write one batch at its offsets (on the pool: the
+    batches of a disk are independent, so they are written in parallel).
+    Return the bytes written; raise :class:`ChunkError` at a bad chunk."""
+    datas, error = _load_batch(repo, batch)
+    written = 0
+    for item, data in zip(batch.items, datas, strict=False):
+        _pwrite_all(fd, data, item[0])
+        written += len(data)
+    if error is not None:
+        raise error
+    return written
+
+
+def _write_zeros(fd, offset, length, zeros):
+    end = offset + length
+    while offset < end:
+        n = min(len(zeros), end - offset)
+        _pwrite_all(fd, memoryview(zeros)[:n], offset)
+        offset += n
+
+
 def write_to_file(repo, disk, path, sparse=True):
     """Write ``disk`` to ``path``; return bytes written (not holes).
 
     With ``sparse`` a regular file is created or truncated and zero runs are
     left as holes; without it (or for a block device) zeros are written.
+    Batches are read, verified and written by the repository's thread pool,
+    at most ``workers + 2`` at a time.
+
+    :raises ChunkError: a chunk is missing or damaged; the file is then
+        incomplete.
     """
     is_regular = not os.path.exists(path) or os.path.isfile(path)
     flags = os.O_WRONLY | os.O_CREAT
     if is_regular:
         flags |= os.O_TRUNC
     fd = os.open(path, flags, 0o600)
+    skip_zeros = sparse and is_regular
+    zeros = bytes(1 << 20)
+    pending = collections.deque()
     written = flushed = 0
+    limit = repo.settings.workers + 2
+
+    def resolve_one():
+        nonlocal written, flushed
+        end, future = pending.popleft()
+        written += future.result()
+        # Every batch before this one is written too: start writing them
+        # back (asynchronously) so the final fsync is short.
+        if end - flushed >= _WRITE_BEHIND:
+            os.posix_fadvise(fd, flushed, end - flushed,
+                             os.POSIX_FADV_DONTNEED)
+            flushed = end
+
     try:
-        skip_zeros = sparse and is_regular
-        zeros = bytes(1 << 20)
-        for offset, length, data in iter_extents(repo, disk):
-            if data is None:
-                if skip_zeros:
-                    continue
-                end = offset + length
-                while offset < end:
-                    n = min(len(zeros), end - offset)
-                    written += os.pwrite(fd, memoryview(zeros)[:n], offset)
-                    offset += n
+        for entry in _plan(repo, disk):
+            if isinstance(entry, tuple):
+                if not skip_zeros:
+                    _write_zeros(fd, entry[0], entry[1], zeros)
+                    written += entry[1]
                 continue
-            view = memoryview(data)
-            while view:
-                n = os.pwrite(fd, view, offset)
-                view = view[n:]
-                offset += n
-                written += n
-            if offset - flushed >= _WRITE_BEHIND:
-                # Start writing back what is done (asynchronously) so the
-                # final fsync does not wait for the whole disk.
-                os.posix_fadvise(fd, flushed, offset - flushed,
-                                 os.POSIX_FADV_DONTNEED)
-                flushed = offset
+            offset, length = entry.items[-1][:2]
+            pending.append((offset + length, repo.pool.submit(
+                _write_batch, repo, entry, fd)))
+            while len(pending) > limit:
+                resolve_one()
+        while pending:
+            resolve_one()
         if is_regular:
             os.ftruncate(fd, disk['size'])
         os.fsync(fd)
     finally:
+        for _, future in pending:
+            future.cancel()
+        for _, future in pending:
+            if not future.cancelled():
+                concurrent.futures.wait([future])
         os.close(fd)
     return written

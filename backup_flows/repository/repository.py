@@ -299,8 +299,8 @@ class Repository:
             % (backup_id, disk['name'], offset, exc))
 
     def iter_extents(self, backup_id, disk_name):
-        """Yield ``(offset, length, data_or_None)`` of a disk; ``None``
-        marks a zero run. Holds a shared lock (prune waits) while the
+        """Yield ``(offset, length, data_or_None)`` of a disk; ``data`` is
+        bytes-like (bytes or memoryview), ``None`` marks a zero run. Holds a shared lock (prune waits) while the
         generator runs.
 
         :raises RepositoryCorrupted: damaged or missing data, before any
@@ -338,7 +338,9 @@ class Repository:
                 continue
             if digest:
                 digest.update(data)
-            yield data
+            # bytes for consumers such as HTTP clients (iter_extents may
+            # hand out memoryviews).
+            yield data if isinstance(data, bytes) else bytes(data)
         if digest:
             disk = self._disk(backup_id, disk_name)
             if digest.hexdigest() != disk['sha256']:

@@ -300,8 +300,8 @@ class Repository:
 
     def iter_extents(self, backup_id, disk_name):
         """Yield ``(offset, length, data_or_None)`` of a disk; ``data`` is
-        bytes-like (bytes or memoryview), ``None`` marks a zero run. Holds a shared lock (prune waits) while the
-        generator runs.
+        bytes-like (bytes or memoryview), ``None`` marks a zero run. Holds
+        a shared lock (prune waits) while the generator runs.
 
         :raises RepositoryCorrupted: damaged or missing data, before any
             byte of the damaged chunk is yielded.

@@ -179,8 +179,9 @@ def rollback(set_id, cloud=None):
 
 def _check_latest_snapshot(conn, volume_id, snapshot_id):
     """Cinder reverts a volume only to its most recent snapshot."""
-    snaps = sorted(conn.block_storage.snapshots(details=True,
-                                                volume_id=volume_id),
+    # Cinder refuses a volume_id filter for non-admin users: filter here.
+    snaps = sorted((s for s in conn.block_storage.snapshots(details=True)
+                    if s.volume_id == volume_id),
                    key=lambda s: s.created_at or '')
     if snaps and snaps[-1].id != snapshot_id:
         raise exceptions.InvalidInput(

@@ -16,8 +16,9 @@ class SnapshotCommands:
     """Server snapshot sets: fast point-in-time captures in the cloud."""
 
     @args('server', metavar='SERVER', help='Server name or id.')
-    @args('--name', help='Name of the snapshot set (default: server name '
-                         'and time).')
+    # dest must not be "name": that is the category's own attribute.
+    @args('--name', dest='set_name', metavar='NAME',
+          help='Name of the snapshot set (default: server name and time).')
     @args('--quiesce', default='none', metavar='MODE',
           help='How the server is held still: none (crash), pause '
                '(all disks at one instant), guest-agent (filesystems '
@@ -27,10 +28,10 @@ class SnapshotCommands:
     @args('--require-consistency', action='store_true', default=False,
           help='Fail instead of downgrading when the quiesce mode cannot '
                'reach its consistency level.')
-    def create(self, server, name=None, quiesce='none', ttl=None,
+    def create(self, server, set_name=None, quiesce='none', ttl=None,
                require_consistency=False):
         """Snapshot a server's root disk and every attached volume."""
-        result = snapshots.create(server, name=name, quiesce=quiesce,
+        result = snapshots.create(server, name=set_name, quiesce=quiesce,
                                   ttl=ttl,
                                   require_consistency=require_consistency)
         common.print_item(result, [f for f in _SET_FIELDS if f in result])

@@ -7,11 +7,13 @@ import random
 import signal
 import time
 
+from backup_flows.repository import Policy
 from backup_flows.repository import pack as pack_mod
 
 from tests.unit.repository import base
 
 _ITERATIONS = 20
+_PRUNE_ITERATIONS = 12
 
 
 class CrashTest(base.RepositoryTestCase):
@@ -76,3 +78,46 @@ class CrashTest(base.RepositoryTestCase):
         packs = {pack_mod.pack_id_from_name(n)
                  for n, _ in repo.backend.list(pack_mod.PREFIX)}
         self.assertEqual(set(index.packs), packs)
+
+    def _pruner(self):
+        """Child process: prune (keep the two newest), then exit."""
+        try:
+            repo = base.Repository.open(self.path(), settings=base.settings(
+                repack_threshold=0.01))
+            repo.prune(Policy(keep_last=2))
+        finally:
+            os._exit(0)
+
+    def test_kill_9_during_prune(self):
+        repo = self.make_repo()
+        rng = random.Random(99)
+        data, previous = {}, b''
+        for _ in range(_PRUNE_ITERATIONS):
+            for _ in range(2):
+                # Each backup repeats the new part of the previous one, so
+                # prune repacks partly used packs besides deleting dead ones.
+                new = base.disk_bytes(rng.random(), 40000, zeros=0)
+                disk = previous + new
+                previous = new
+                data[self.backup(repo, {'vda': disk})] = disk
+            pid = os.fork()
+            if pid == 0:
+                self._pruner()
+            # A prune of this repository takes about 10 ms.
+            time.sleep(rng.uniform(0.0, 0.015))
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            # Whatever the moment: every listed backup restores bit for
+            # bit and the repository checks clean.
+            listed = [b['id'] for b in repo.list_backups()]
+            self.assertGreaterEqual(len(listed), 2)
+            for backup_id in listed:
+                self.assertEqual(data[backup_id],
+                                 self.read(repo, backup_id, 'vda'))
+            report = repo.check(deep=True)
+            self.assertTrue(report['ok'], report)
+        repo.prune(Policy(keep_last=2))
+        report = repo.check(deep=True)
+        self.assertTrue(report['ok'], report)
+        self.assertEqual(0, report['unreferenced_packs'])
+        self.assertEqual(2, len(repo.list_backups()))

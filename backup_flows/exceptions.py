@@ -151,3 +151,8 @@ class TargetResourceNotFound(NotFound):
 class BackupNotRestorable(BackupFlowsError):
     msg_fmt = 'Backup %(backup_id)s cannot be restored: %(reason)s'
     exit_code = EXIT_USAGE
+
+
+class RestoreFailed(BackupFlowsError):
+    msg_fmt = ('Restore of backup %(backup_id)s failed and was reverted '
+               '(job %(job_id)s): %(reason)s')

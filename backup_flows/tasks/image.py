@@ -1,13 +1,18 @@
 """Tasks acting on Glance images of servers."""
 
+from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
 from backup_flows import clients
+from backup_flows import conf as bf_conf
+from backup_flows import exceptions
 from backup_flows import keys
+from backup_flows import repository
 from backup_flows import snapshot_sets
 from backup_flows import waits
 from backup_flows.tasks import base
 
+CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 
@@ -175,3 +180,84 @@ class CreateImage(base.BackupFlowsTask):
         except Exception:
             LOG.exception('Could not delete the image of %s (revert)',
                           spec['role'])
+
+
+class _DiskBody:
+    """Iterable request body over a disk read from the repository.
+
+    It counts the bytes handed to the HTTP client and keeps the error that
+    stopped the read: the HTTP stack may wrap or hide an exception raised
+    by the body it sends.
+    """
+
+    def __init__(self, chunks):
+        self._chunks = chunks
+        self.sent = 0
+        self.error = None
+
+    def __iter__(self):
+        try:
+            for chunk in self._chunks:
+                self.sent += len(chunk)
+                yield chunk
+        except Exception as exc:
+            self.error = exc
+            raise
+
+
+class UploadDiskToImage(base.BackupFlowsTask):
+    """Stream one disk of a backup from the repository into a queued image.
+
+    ``disk`` (injected) is ``{'disk', 'size', ...}``: the disk's name in
+    the manifest and its size in bytes. The bytes go to Glance as one
+    chunked ``PUT /v2/images/{id}/file`` straight from the repository's
+    reader, a few chunks at a time: the disk is never held in memory. Every
+    chunk is verified before it is sent and the whole-disk SHA-256 before
+    the body ends, so a damaged backup fails the upload (Glance discards a
+    body that does not end) and the task. Run again after a crash, it
+    accepts an image already active with the disk's size.
+
+    Reversion strategy: nothing of its own: the image belongs to the
+    CreateImage task before it, whose revert deletes it.
+    """
+
+    def execute(self, cloud, repository_url, backup_id, disk, image_id):
+        conn = clients.connect(cloud)
+        image = conn.image.get_image(image_id)
+        if image.status == 'active' and image.size == disk['size']:
+            LOG.info('Image %s already holds disk %s', image_id,
+                     disk['disk'])
+            return
+        if image.status != 'queued':
+            raise exceptions.ResourceFailed(kind='Image', ident=image_id,
+                                            status=image.status)
+        LOG.info('Uploading disk %s of backup %s (%d bytes) to image %s',
+                 disk['disk'], backup_id, disk['size'], image_id)
+        with repository.open_repository(CONF, url=repository_url) as repo:
+            chunks = repo.read_disk(backup_id, disk['disk'])
+            body = _DiskBody(chunks)
+            try:
+                # No connect retries: a retry would send what is left of a
+                # body already partly consumed.
+                response = conn.image.put(
+                    '/images/%s/file' % image_id, data=iter(body),
+                    headers={'Content-Type': 'application/octet-stream',
+                             'X-OpenStack-Image-Size': str(disk['size'])},
+                    connect_retries=0)
+            except Exception:
+                if body.error is not None:
+                    raise body.error from None
+                raise
+            finally:
+                # Releases the repository lock of an unfinished read.
+                chunks.close()
+        if body.error is not None:
+            raise body.error
+        sdk_exc.raise_from_response(response)
+        uploaded = conn.image.get_image(image_id)
+        if body.sent != disk['size'] or uploaded.size != disk['size']:
+            raise exceptions.BackupFlowsError(
+                'Image %s of disk %s holds %s bytes (%d sent); the disk has '
+                '%d.' % (image_id, disk['disk'], uploaded.size, body.sent,
+                         disk['size']))
+        LOG.info('Uploaded disk %s to image %s', disk['disk'], image_id)

@@ -1,5 +1,7 @@
 """Tasks acting on Nova servers."""
 
+import re
+
 from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
@@ -153,3 +155,145 @@ class RebuildServer(base.BackupFlowsTask):
         conn.compute.rebuild_server(server_id, image=image_id)
         # Nova's API marks the server REBUILDING before it answers.
         wait_for_server_idle(conn, server_id)
+
+
+# -- restored servers ---------------------------------------------------------
+#
+# A server a flow creates carries the job id in its metadata
+# (``backup_flows_job_id``): a resumed task adopts it instead of creating a
+# second one, and a leak check finds it.
+
+JOB_ID = 'backup_flows_job_id'
+
+# Volume statuses that end once Nova let go of a volume of a deleted server.
+_VOLUME_RELEASED = ('available', 'error')
+
+
+def servers_of_job(conn, job_id, name):
+    """Servers named ``name`` created by job ``job_id``."""
+    # Nova filters names by regular expression; compare exactly here.
+    return [srv for srv in conn.compute.servers(details=True,
+                                                name=re.escape(name))
+            if srv.name == name and (srv.metadata or {}).get(JOB_ID) == job_id]
+
+
+def delete_server(conn, server_id):
+    """Delete a server and wait until it is gone."""
+    conn.compute.delete_server(server_id, ignore_missing=True)
+    waits.wait_for_delete('Server', server_id,
+                          lambda: conn.compute.get_server(server_id))
+
+
+def _wait_volume_released(conn, volume_id):
+    try:
+        waits.wait_for('Volume', volume_id,
+                       lambda: conn.block_storage.get_volume(volume_id),
+                       lambda vol: vol.status in _VOLUME_RELEASED)
+    except exceptions.NotFound:
+        pass
+
+
+class CreateServer(base.BackupFlowsTask):
+    """Create a server from restored disks.
+
+    ``spec`` (injected) is ``{'name', 'flavor_id', 'networks',
+    'availability_zone'?, 'security_groups', 'key_name'?, 'metadata',
+    'tags', 'root': {'kind': 'image'|'volume', 'key'}, 'volumes': [{'key',
+    'device'?}]}``; ``root['key']`` and each ``volumes[].key`` name the
+    store entries holding the restored image or volume ids (required
+    through ``requires``). The root is the image (image-backed server) or
+    a boot volume (block device with boot index 0); data volumes are
+    attached at boot and survive the server's deletion. The server carries
+    the job id in its metadata; run again after a crash, the task adopts
+    the server it already asked for.
+
+    Reversion strategy: delete every server of this job, wait until it is
+    gone and until Nova released the restored volumes, so that the volume
+    tasks' reverts can delete them.
+    """
+
+    default_provides = keys.SERVER_ID
+
+    def execute(self, cloud, job_id, spec, **disk_ids):
+        conn = clients.connect(cloud)
+        existing = servers_of_job(conn, job_id, spec['name'])
+        if existing:
+            LOG.info('Adopting server %s created before a restart',
+                     existing[0].id)
+            return existing[0].id
+        attrs = {'name': spec['name'], 'flavor_id': spec['flavor_id'],
+                 'networks': spec['networks'],
+                 'metadata': dict(spec.get('metadata') or {},
+                                  **{JOB_ID: job_id})}
+        for key in ('availability_zone', 'key_name'):
+            if spec.get(key):
+                attrs[key] = spec[key]
+        if spec.get('security_groups'):
+            attrs['security_groups'] = [{'name': name}
+                                        for name in spec['security_groups']]
+        if spec.get('tags'):
+            attrs['tags'] = list(spec['tags'])
+        root = spec['root']
+        devices = []
+        if root['kind'] == 'image':
+            attrs['image_id'] = disk_ids[root['key']]
+            # With block devices, Nova wants the image's one too.
+            devices.append({'boot_index': 0,
+                            'uuid': disk_ids[root['key']],
+                            'source_type': 'image',
+                            'destination_type': 'local',
+                            'delete_on_termination': True})
+        else:
+            devices.append({'boot_index': 0,
+                            'uuid': disk_ids[root['key']],
+                            'source_type': 'volume',
+                            'destination_type': 'volume',
+                            'delete_on_termination': False})
+        for volume in spec.get('volumes') or []:
+            devices.append({'boot_index': -1,
+                            'uuid': disk_ids[volume['key']],
+                            'source_type': 'volume',
+                            'destination_type': 'volume',
+                            'delete_on_termination': False})
+        if devices[1:] or root['kind'] != 'image':
+            attrs['block_device_mapping'] = devices
+        server = conn.compute.create_server(**attrs)
+        LOG.info('Creating server %s (%s)', server.id, spec['name'])
+        return server.id
+
+    def revert(self, result, cloud, job_id, spec, **kwargs):
+        try:
+            conn = clients.connect(cloud)
+            ids = {srv.id for srv in servers_of_job(conn, job_id,
+                                                    spec['name'])}
+            if isinstance(result, str):
+                ids.add(result)
+            for server_id in ids:
+                LOG.info('Deleting server %s (revert)', server_id)
+                delete_server(conn, server_id)
+            volume_keys = [vol['key'] for vol in spec.get('volumes') or []]
+            if spec['root']['kind'] == 'volume':
+                volume_keys.append(spec['root']['key'])
+            for key in volume_keys if ids else ():
+                if kwargs.get(key):
+                    _wait_volume_released(conn, kwargs[key])
+        except Exception:
+            LOG.exception('Could not delete the server %s (revert)',
+                          spec['name'])
+
+
+class WaitForServerActive(base.BackupFlowsTask):
+    """Wait until a new server is ACTIVE; fail with Nova's fault if not.
+
+    Reversion strategy: nothing to undo (reads only).
+    """
+
+    def execute(self, cloud, server_id):
+        conn = clients.connect(cloud)
+        try:
+            wait_for_server_status(conn, server_id, 'ACTIVE')
+        except exceptions.ResourceFailed:
+            fault = (conn.compute.get_server(server_id).fault or {})
+            raise exceptions.ResourceFailed(
+                kind='Server', ident=server_id,
+                status='ERROR (%s)' % (fault.get('message') or 'no fault'))

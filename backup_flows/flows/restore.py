@@ -1,0 +1,143 @@
+"""Restore flow: a backup in the repository → a new server in a cloud.
+
+Shape::
+
+    check-backup
+    restore-disks (side by side, per disk <d>):
+        root image:  create-image-<d> → upload-disk-<d> → wait-image-active-<d>
+        volume (data or boot):
+                     create-image-<d> → upload-disk-<d> → wait-image-active-<d>
+                     → create-volume-<d> → wait-volume-available-<d>
+                     → delete-image-<d> (the temporary image)
+    create-server → wait-server-active
+
+Store (plain data): ``cloud`` (the target cloud), ``job_id``,
+``backup_id``, ``repository_url``. Every image, volume and server the flow
+creates carries the job id; a revert from any task deletes them all.
+"""
+
+from oslo_log import log as logging
+from taskflow.patterns import linear_flow
+from taskflow.patterns import unordered_flow
+
+from backup_flows import conf as bf_conf
+from backup_flows import exceptions
+from backup_flows import keys
+from backup_flows import repository
+from backup_flows import server_definition as definition
+from backup_flows.tasks import base
+from backup_flows.tasks import image as image_tasks
+from backup_flows.tasks import server as server_tasks
+from backup_flows.tasks import volume as volume_tasks
+
+CONF = bf_conf.CONF
+LOG = logging.getLogger(__name__)
+
+ROLE_ROOT_IMAGE = definition.ROLE_ROOT_IMAGE
+ROLE_ROOT_VOLUME = definition.ROLE_ROOT_VOLUME
+ROLE_VOLUME = definition.ROLE_VOLUME
+
+
+def image_key(disk_name):
+    """Store key of the image a disk is uploaded into."""
+    return 'image_%s' % disk_name
+
+
+def volume_key(disk_name):
+    """Store key of the volume a disk is restored onto."""
+    return 'volume_%s' % disk_name
+
+
+class CheckBackup(base.BackupFlowsTask):
+    """Read the backup's manifest and check it still is what was planned.
+
+    Each planned disk must be in the manifest with the planned size and
+    checksum, and every chunk it refers to must be in the repository's
+    index, so that a pruned or half-deleted backup fails before anything
+    is created. (Damaged chunk data is found while it is read.)
+
+    Reversion strategy: nothing to undo (reads only).
+    """
+
+    def execute(self, repository_url, backup_id, disks):
+        with repository.open_repository(CONF, url=repository_url) as repo:
+            manifest = repo.show_backup(backup_id)
+            index = repo.load_index()
+            stored = {disk['name']: disk for disk in manifest['disks']}
+            for planned in disks:
+                disk = stored.get(planned['disk'])
+                if (disk is None or disk['size'] != planned['size'] or
+                        disk['sha256'] != planned['sha256']):
+                    raise exceptions.RepositoryCorrupted(
+                        url=repository_url,
+                        reason='disk %s of backup %s changed since the '
+                               'restore was planned' % (planned['disk'],
+                                                        backup_id))
+                missing = sum(1 for chunk_id, _ in disk['chunks']
+                              if chunk_id is not None and
+                              bytes.fromhex(chunk_id) not in index)
+                if missing:
+                    raise exceptions.RepositoryCorrupted(
+                        url=repository_url,
+                        reason='%d chunks of disk %s of backup %s are '
+                               'missing' % (missing, planned['disk'],
+                                            backup_id))
+        LOG.info('Backup %s: %d disks to restore', backup_id, len(disks))
+
+
+def _restore_disk(disk):
+    name = disk['disk']
+    image = image_key(name)
+    flow = linear_flow.Flow('restore-disk-%s' % name).add(
+        image_tasks.CreateImage(
+            name='create-image-%s' % name, provides=image,
+            inject={'spec': disk['image']}),
+        image_tasks.UploadDiskToImage(
+            name='upload-disk-%s' % name, inject={'disk': disk},
+            rebind={'image_id': image}),
+        image_tasks.WaitForImageActive(
+            name='wait-image-active-%s' % name, rebind={'image_id': image}))
+    if disk['role'] == ROLE_ROOT_IMAGE:
+        return flow
+    volume = volume_key(name)
+    return flow.add(
+        volume_tasks.CreateVolume(
+            name='create-volume-%s' % name, provides=volume,
+            inject={'spec': disk['volume']}, rebind={'image_id': image}),
+        volume_tasks.WaitForVolumeAvailable(
+            name='wait-volume-available-%s' % name,
+            rebind={'volume_id': volume}),
+        image_tasks.DeleteImage(
+            name='delete-image-%s' % name, rebind={'image_id': image}))
+
+
+def get_flow(disks, server):
+    """Flow restoring a backup onto a new server.
+
+    :param disks: planned disks, root first: ``{'disk', 'role', 'size',
+        'sha256', 'image': CreateImage spec, 'volume': CreateVolume spec
+        (volumes only)}``; ``role`` is ``root-image``, ``root-volume`` or
+        ``volume``.
+    :param server: CreateServer spec without ``root`` and ``volumes``,
+        which are derived from ``disks``.
+    """
+    restore = unordered_flow.Flow('restore-disks')
+    for disk in disks:
+        restore.add(_restore_disk(disk))
+    root = next(disk for disk in disks
+                if disk['role'] in (ROLE_ROOT_IMAGE, ROLE_ROOT_VOLUME))
+    spec = dict(server, root={
+        'kind': 'image' if root['role'] == ROLE_ROOT_IMAGE else 'volume',
+        'key': (image_key(root['disk']) if root['role'] == ROLE_ROOT_IMAGE
+                else volume_key(root['disk']))},
+        volumes=[{'key': volume_key(disk['disk'])} for disk in disks
+                 if disk['role'] == ROLE_VOLUME])
+    requires = [spec['root']['key']] + [v['key'] for v in spec['volumes']]
+    flow = linear_flow.Flow(keys.FLOW_RESTORE)
+    flow.add(CheckBackup(name='check-backup', inject={'disks': disks}))
+    flow.add(restore)
+    flow.add(server_tasks.CreateServer(name='create-server',
+                                       inject={'spec': spec},
+                                       requires=requires))
+    flow.add(server_tasks.WaitForServerActive(name='wait-server-active'))
+    return flow

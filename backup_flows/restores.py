@@ -1,0 +1,351 @@
+"""Restore operations: plan a new server from a backup, then run the flow.
+
+Everything is checked before anything is created: the backup and its
+server definition in the repository, the target cloud, and the mapping of
+the original flavor, networks, availability zone and volume types onto
+resources of the target cloud. Bad input fails with a
+:class:`~backup_flows.exceptions.BackupFlowsError` and nothing left behind.
+Security groups and the key pair are kept where they exist in the target
+and dropped with a warning otherwise.
+"""
+
+from openstack import exceptions as sdk_exc
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+
+from backup_flows import clients
+from backup_flows import conf as bf_conf
+from backup_flows import engine
+from backup_flows import exceptions
+from backup_flows import keys
+from backup_flows import repository
+from backup_flows import server_definition as definition
+from backup_flows.flows import restore as restore_flow
+
+CONF = bf_conf.CONF
+LOG = logging.getLogger(__name__)
+
+GiB = 1 << 30
+
+# Image properties telling Nova how to run a guest (hw_qemu_guest_agent,
+# os_distro...) are carried over to the restored images; Glance's own and
+# signatures (of other bytes) are not.
+_BOOT_PROPERTY_PREFIXES = ('hw_', 'img_', 'os_')
+_NOT_COPIED_PREFIXES = ('os_hash_', 'os_hidden', 'os_glance', 'img_signature')
+
+BACKUP_ID_PROPERTY = 'backup_flows_backup_id'
+DISK_PROPERTY = 'backup_flows_disk'
+
+
+def _boot_properties(props):
+    return {key: str(value) for key, value in (props or {}).items()
+            if key.startswith(_BOOT_PROPERTY_PREFIXES)
+            and not key.startswith(_NOT_COPIED_PREFIXES)
+            and value is not None}
+
+
+class _Plan:
+    """Maps a server definition onto a target cloud; collects warnings."""
+
+    def __init__(self, conn, cloud, backup_id, manifest):
+        self.conn = conn
+        self.cloud = cloud
+        self.backup_id = backup_id
+        self.manifest = manifest
+        self.warnings = []
+        server = (manifest.get('metadata') or {}).get('server')
+        if not isinstance(server, dict) or not server.get('disks'):
+            raise exceptions.BackupNotRestorable(
+                backup_id=backup_id,
+                reason='its manifest holds no server definition (was it '
+                       'written by "backup-flows-manage backup create"?)')
+        self.server = server
+
+    def warn(self, message, *args):
+        LOG.warning(message, *args)
+        self.warnings.append(message % args)
+
+    def not_found(self, kind, name, hint):
+        return exceptions.TargetResourceNotFound(
+            kind=kind, name=name, cloud=self.cloud, hint=hint)
+
+    # -- compute -------------------------------------------------------------
+
+    def flavor(self, requested, root):
+        conn = self.conn
+        if requested:
+            flavor = conn.compute.find_flavor(requested, ignore_missing=True)
+            if flavor is None:
+                raise self.not_found('Flavor', requested,
+                                     'choose an existing one with --flavor')
+        else:
+            original = self.server.get('flavor') or {}
+            flavor = None
+            for ident in (original.get('id'), original.get('name')):
+                if ident and flavor is None:
+                    flavor = conn.compute.find_flavor(ident,
+                                                      ignore_missing=True)
+            if flavor is None:
+                raise self.not_found(
+                    'Flavor of the original server',
+                    original.get('name') or original.get('id'),
+                    'choose one with --flavor')
+        if (root['role'] == definition.ROLE_ROOT_IMAGE and flavor.disk
+                and flavor.disk * GiB < root['size']):
+            raise exceptions.InvalidInput(
+                reason='flavor %s has a %d GiB root disk, smaller than the '
+                       'backed-up root disk (%d bytes); choose a larger one '
+                       'with --flavor' % (flavor.name, flavor.disk,
+                                          root['size']))
+        return flavor
+
+    def _find_network(self, name_or_id):
+        try:
+            return self.conn.network.find_network(name_or_id,
+                                                  ignore_missing=True)
+        except sdk_exc.DuplicateResource:
+            raise exceptions.InvalidInput(
+                reason='several networks are named %s in cloud %s; give '
+                       'its id with --network' % (name_or_id, self.cloud))
+
+    def networks(self, requested):
+        if requested:
+            found = []
+            for name in requested:
+                network = self._find_network(name)
+                if network is None:
+                    raise self.not_found('Network', name,
+                                         'check --network')
+                found.append(network)
+        else:
+            found = []
+            for nic in self.server.get('networks') or []:
+                network = None
+                for ident in (nic.get('network_id'), nic.get('network_name')):
+                    if ident and network is None:
+                        network = self._find_network(ident)
+                if network is None:
+                    raise self.not_found(
+                        'Network of the original server',
+                        '%s (%s)' % (nic.get('network_name'),
+                                     nic.get('network_id')),
+                        'map the server onto networks of the target with '
+                        '--network')
+                found.append(network)
+        if not found:
+            return 'none', []
+        return [{'uuid': net.id} for net in found], [net.id for net in found]
+
+    def availability_zone(self, requested):
+        zones = [zone.name for zone in self.conn.compute.availability_zones()
+                 if (zone.state or {}).get('available')]
+        if requested:
+            if requested not in zones:
+                raise self.not_found(
+                    'Availability zone', requested,
+                    'available zones: %s' % (', '.join(zones) or 'none'))
+            return requested
+        original = self.server.get('availability_zone')
+        if original and original in zones:
+            return original
+        if original:
+            self.warn('Availability zone %s does not exist in cloud %s; '
+                      'the scheduler chooses one', original, self.cloud)
+        return None
+
+    def security_groups(self):
+        kept = []
+        project_id = self.conn.current_project_id
+        for name in self.server.get('security_groups') or []:
+            try:
+                group = self.conn.network.find_security_group(
+                    name, ignore_missing=True, project_id=project_id)
+            except sdk_exc.DuplicateResource:
+                group = name
+            if group is None:
+                self.warn('Security group %s does not exist in cloud %s; '
+                          'the server is restored without it', name,
+                          self.cloud)
+            else:
+                kept.append(name)
+        return kept
+
+    def key_name(self):
+        name = self.server.get('key_name')
+        if not name:
+            return None
+        if self.conn.compute.find_keypair(name, ignore_missing=True) is None:
+            self.warn('Key pair %s does not exist in cloud %s; the server '
+                      'is restored without it', name, self.cloud)
+            return None
+        return name
+
+    # -- block storage -------------------------------------------------------
+
+    def requested_volume_type(self, requested):
+        if not requested:
+            return None
+        vtype = self.conn.block_storage.find_type(requested,
+                                                  ignore_missing=True)
+        if vtype is None:
+            raise self.not_found('Volume type', requested,
+                                 'check --volume-type')
+        return vtype.name
+
+    def volume_type(self, requested, original):
+        """``requested`` (checked already), else the original if it
+        exists, else None: the target's default type."""
+        if requested:
+            return requested
+        if not original:
+            return None
+        if self.conn.block_storage.find_type(
+                original, ignore_missing=True) is None:
+            self.warn('Volume type %s does not exist in cloud %s; the '
+                      'default type is used', original, self.cloud)
+            return None
+        return original
+
+    def volume_zone(self, server_zone):
+        if not server_zone:
+            return None
+        zones = [zone.name for zone in
+                 self.conn.block_storage.availability_zones()]
+        return server_zone if server_zone in zones else None
+
+    def original_image_properties(self):
+        image = self.server.get('image') or {}
+        if not image.get('id'):
+            return {}
+        try:
+            found = self.conn.image.get_image(image['id'])
+        except sdk_exc.NotFoundException:
+            return {}
+        props = dict(found.properties or {})
+        props.update(found.to_dict(body=True, headers=False,
+                                   computed=False, ignore_none=True))
+        return _boot_properties(props)
+
+    # -- disks ---------------------------------------------------------------
+
+    def disks(self, server_name, requested_type, volume_zone):
+        """Planned disks, root first (see restore_flow.get_flow)."""
+        stored = {disk['name']: disk for disk in self.manifest['disks']}
+        roots = [d for d in self.server['disks']
+                 if d['role'] in (definition.ROLE_ROOT_IMAGE,
+                                  definition.ROLE_ROOT_VOLUME)]
+        if len(roots) != 1:
+            raise exceptions.BackupNotRestorable(
+                backup_id=self.backup_id,
+                reason='its server definition has %d root disks' % len(roots))
+        others = [d for d in self.server['disks'] if d not in roots]
+        planned = []
+        for disk in roots + others:
+            name = disk['disk']
+            if name not in stored:
+                raise exceptions.BackupNotRestorable(
+                    backup_id=self.backup_id,
+                    reason='disk %s of the server definition is not in the '
+                           'backup' % name)
+            size = stored[name]['size']
+            props = {BACKUP_ID_PROPERTY: self.backup_id, DISK_PROPERTY: name}
+            if disk['role'] == definition.ROLE_ROOT_IMAGE:
+                props.update(self.original_image_properties())
+            elif disk['role'] == definition.ROLE_ROOT_VOLUME:
+                props.update(_boot_properties(disk.get('image_metadata')))
+            plan = {'disk': name, 'role': disk['role'], 'size': size,
+                    'sha256': stored[name]['sha256'],
+                    'image': {'role': 'restore-image-%s' % name,
+                              'name': '%s-%s' % (server_name, name),
+                              'properties': props}}
+            if disk['role'] != definition.ROLE_ROOT_IMAGE:
+                needed = max(1, -(-size // GiB))
+                plan['volume'] = {
+                    'role': 'restore-volume-%s' % name,
+                    'name': '%s-%s' % (server_name, name),
+                    'size_gb': max(needed, disk.get('size_gb') or 0),
+                    'volume_type': self.volume_type(
+                        requested_type, disk.get('volume_type')),
+                    'availability_zone': volume_zone,
+                    'description': 'Restored from backup %s (volume %s)' % (
+                        self.backup_id, disk.get('volume_id'))}
+            planned.append(plan)
+        ignored = set(stored) - {d['disk'] for d in planned}
+        if ignored:
+            self.warn('Disks %s of backup %s are not in its server '
+                      'definition and are not restored',
+                      ', '.join(sorted(ignored)), self.backup_id)
+        return planned
+
+
+def _read_manifest(url, backup_id):
+    with repository.open_repository(CONF, url=url) as repo:
+        return repo.show_backup(backup_id)
+
+
+def restore(backup_id, server_name=None, flavor=None, networks=None,
+            availability_zone=None, volume_type=None, target_cloud=None,
+            repository_url=None):
+    """Restore a backup onto a new server; return what was created.
+
+    :param target_cloud: clouds.yaml entry to restore into (default: the
+        cloud of --os-cloud/OS_CLOUD).
+    :param repository_url: repository holding the backup (default:
+        :func:`backup_flows.repository.default_url`).
+    """
+    url = repository_url or repository.default_url(CONF)
+    cloud = clients.cloud_name(target_cloud)
+    conn = clients.check_cloud(cloud)
+    manifest = _read_manifest(url, backup_id)
+    plan = _Plan(conn, cloud or '(default)', backup_id, manifest)
+    original = plan.server
+    name = server_name or original.get('name') or 'restored-%s' % backup_id
+    zone = plan.availability_zone(availability_zone)
+    disks = plan.disks(name, plan.requested_volume_type(volume_type),
+                       plan.volume_zone(zone))
+    flavor_ = plan.flavor(flavor, disks[0])
+    nics, network_ids = plan.networks(networks)
+    metadata = {key: str(value) for key, value in
+                (original.get('metadata') or {}).items()
+                if not key.startswith('backup_flows_')}
+    metadata[BACKUP_ID_PROPERTY] = backup_id
+    server = {'name': name, 'flavor_id': flavor_.id, 'networks': nics,
+              'availability_zone': zone,
+              'security_groups': plan.security_groups(),
+              'key_name': plan.key_name(), 'metadata': metadata,
+              'tags': list(original.get('tags') or [])}
+    job_id = uuidutils.generate_uuid()
+    store = {keys.CLOUD: cloud, keys.JOB_ID: job_id,
+             keys.BACKUP_ID: backup_id, keys.REPOSITORY_URL: url}
+    LOG.info('Restoring backup %s as server %s in cloud %s (job %s)',
+             backup_id, name, plan.cloud, job_id)
+    try:
+        _, result = engine.run_flow(keys.FLOW_RESTORE,
+                                    {'disks': disks, 'server': server},
+                                    store, job_id=job_id)
+    except exceptions.BackupFlowsError as exc:
+        reason = (exc.kwargs['reason']
+                  if isinstance(exc, exceptions.FlowFailed) else exc)
+        failed = exceptions.RestoreFailed(backup_id=backup_id, job_id=job_id,
+                                          reason=reason)
+        failed.exit_code = exc.exit_code
+        raise failed from exc
+    root = disks[0]
+    return {
+        'server_id': result[keys.SERVER_ID],
+        'server_name': name,
+        'image_id': (result[restore_flow.image_key(root['disk'])]
+                     if root['role'] == definition.ROLE_ROOT_IMAGE
+                     else None),
+        'volume_ids': [result[restore_flow.volume_key(d['disk'])]
+                       for d in disks if 'volume' in d],
+        'backup_id': backup_id,
+        'job_id': job_id,
+        'cloud': plan.cloud,
+        'flavor': flavor_.name,
+        'networks': network_ids,
+        'availability_zone': zone,
+        'security_groups': server['security_groups'],
+        'key_name': server['key_name'],
+        'warnings': plan.warnings,
+    }

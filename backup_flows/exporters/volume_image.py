@@ -34,8 +34,7 @@ class VolumeImageExporter(exporters.Exporter):
         volume_spec = {'role': 'export-volume-%s' % name,
                        'name': 'backup-flows-export-%s' % name,
                        'size_gb': disk['size_gb']}
-        image_spec = {'role': 'export-image-%s' % name,
-                      'name': 'backup-flows-export-%s' % name}
+        image_spec = {'role': 'export-image-%s' % name}
         return linear_flow.Flow('export-%s' % name).add(
             volume_tasks.CreateVolume(
                 name='create-export-volume-%s' % name,

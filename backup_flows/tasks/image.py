@@ -96,11 +96,22 @@ JOB_ID = 'backup_flows_job_id'
 ROLE = 'backup_flows_role'
 
 
+def job_image_name(job_id, role):
+    """Name of the image job ``job_id`` creates for ``role``: images Cinder
+    creates cannot be tagged at creation, so the name identifies them."""
+    return 'backup-flows-%s-%s' % (job_id, role)
+
+
 def images_of_job(conn, job_id, role):
-    """Images created by job ``job_id`` for ``role``."""
-    return [image for image in conn.image.images(**{JOB_ID: job_id})
-            if snapshot_sets.image_properties(image).get(JOB_ID) == job_id
-            and snapshot_sets.image_properties(image).get(ROLE) == role]
+    """Images created by job ``job_id`` for ``role`` (tagged or named)."""
+    name = job_image_name(job_id, role)
+    found = []
+    for image in conn.image.images():
+        props = snapshot_sets.image_properties(image)
+        if image.name == name or (props.get(JOB_ID) == job_id and
+                                  props.get(ROLE) == role):
+            found.append(image)
+    return found
 
 
 def _delete_images_of_job(conn, job_id, role, result):
@@ -115,9 +126,9 @@ def _delete_images_of_job(conn, job_id, role, result):
 class UploadVolumeToImage(base.BackupFlowsTask):
     """Ask Cinder to copy a (temporary, detached) volume into a new image.
 
-    ``spec`` (injected) is ``{'role', 'name'}``. Cinder names the image; the
-    task then tags it with the job id and role so that a resumed run adopts
-    it and a revert finds it.
+    ``spec`` (injected) is ``{'role'}``. The image is named after the job
+    id and role (:func:`job_image_name`), so that a resumed run adopts it
+    and a revert finds it; tagging it afterwards would race Cinder's upload.
 
     Reversion strategy: delete every image of this job and role.
     """
@@ -130,11 +141,9 @@ class UploadVolumeToImage(base.BackupFlowsTask):
                      existing[0].id)
             return existing[0].id
         response = conn.block_storage.upload_volume_to_image(
-            volume_id, spec['name'], force=False, disk_format='raw',
-            container_format='bare')
+            volume_id, job_image_name(job_id, spec['role']), force=False,
+            disk_format='raw', container_format='bare')
         image_id = response['image_id']
-        snapshot_sets.set_image_properties(
-            conn, image_id, **{JOB_ID: job_id, ROLE: spec['role']})
         LOG.info('Uploading volume %s to image %s', volume_id, image_id)
         return image_id
 

@@ -73,7 +73,7 @@ def _affected_lines(affected):
 
 
 class RepositoryCommands:
-    """Backup repository: init, check, stats, list and prune."""
+    """Backup repository: init, list, check, stats, prune, rebuild-index."""
 
     @args('url', metavar='URL', nargs='?',
           help='Where to create it (default: [repository] url, else '
@@ -84,8 +84,8 @@ class RepositoryCommands:
     def init(self, url=None, encrypt=False):
         """Create an empty repository."""
         _quiet_library()
-        with repository_lib.init_repository(CONF, url=url,
-                                        encrypted=encrypt) as repo:
+        with repository_lib.init_repository(
+                CONF, url=url, encrypted=encrypt) as repo:
             item = {'url': repo.url, 'id': repo.config['id'],
                     'encryption': repo.config['encryption'],
                     'chunk_id': repo.config['chunk_id'],
@@ -112,11 +112,20 @@ class RepositoryCommands:
             shown = dict(report, affected=_affected_lines(report['affected']))
             common.print_item(shown, _CHECK_FIELDS)
         if not report['ok']:
+            hint = (' ("repository rebuild-index" repairs damaged index '
+                    'files)' if report['index_errors'] else '')
             sys.stderr.write(
-                'ERROR: repository %s is damaged: %d backups affected\n'
-                % (repo.url, len(report['affected'])))
+                'ERROR: repository %s is damaged: %d backups affected%s\n'
+                % (repo.url, len(report['affected']), hint))
             return exceptions.EXIT_FAILED
         return exceptions.EXIT_OK
+
+    @_repository_arg()
+    def rebuild_index(self, url=None):
+        """Rewrite the index from the pack trailers (after index damage)."""
+        with _open(url) as repo:
+            result = repo.rebuild_index()
+        common.print_item(result, ['packs', 'chunks', 'unreadable_packs'])
 
     @_repository_arg()
     def stats(self, url=None):

@@ -184,6 +184,27 @@ class RepositoryCommandsTestCase(testtools.TestCase):
         self.assertIn('error', listed[bad])
         self.assertNotIn('error', listed[good])
 
+    def test_damaged_index_is_rebuilt(self):
+        self.make_plain_repo()
+        backup_id = self.backup(self.url, 'srv', os.urandom(40000))
+        index_dir = os.path.join(self.url, 'index')
+        for name in os.listdir(index_dir):
+            os.truncate(os.path.join(index_dir, name), 10)
+        rc, out, err = self.manage('repository', 'check', '--repository',
+                                   self.url)
+        self.assertEqual(1, rc)
+        self.assertOneLineError(err, '1 backups affected',
+                                'repository rebuild-index')
+        self.assertIn(backup_id, out)
+        rc, out, err = self.manage('repository', 'rebuild-index',
+                                   '--repository', self.url, '--format',
+                                   'json')
+        self.assertEqual(0, rc, err)
+        self.assertEqual({}, json.loads(out)['unreadable_packs'])
+        rc, _, err = self.manage('repository', 'check', '--deep',
+                                 '--repository', self.url)
+        self.assertEqual(0, rc, err)
+
     def test_prune_dry_run_then_for_real(self):
         self.make_plain_repo()
         ids = [self.backup(self.url, 'srv', os.urandom(30000))

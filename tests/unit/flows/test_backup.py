@@ -1,0 +1,58 @@
+import testtools
+
+from backup_flows.flows import backup
+
+from tests.unit.flows.test_snapshot import atoms
+
+VOLUME = {'volume_id': 'v1', 'device': '/dev/vdb'}
+DISKS = [{'disk': 'vda', 'role': 'root-image', 'exporter': 'image'},
+         {'disk': 'vdb', 'role': 'volume', 'exporter': 'volume-image',
+          'volume_id': 'v1', 'size_gb': 1}]
+
+
+class BackupFlowTestCase(testtools.TestCase):
+
+    def flow(self):
+        return backup.get_flow({'kind': 'image'}, [VOLUME], 'pause', DISKS)
+
+    def test_shape(self):
+        names = [a.name for a in atoms(self.flow())]
+        self.assertEqual(
+            ['check-server', 'pause-server',
+             'create-root-image', 'wait-root-captured',
+             'create-volume-snapshot-v1', 'wait-volume-snapshot-v1',
+             'unpause-server', 'wait-root-image-active',
+             'record-snapshot-set',
+             'wait-export-image-vda', 'write-disk-vda',
+             'create-export-volume-vdb', 'wait-export-volume-vdb',
+             'upload-export-volume-vdb', 'wait-export-image-vdb',
+             'write-disk-vdb',
+             'delete-export-image-vdb', 'delete-export-volume-vdb',
+             'commit-backup', 'verify-backup', 'delete-snapshot-set'],
+            names)
+        self.assertEqual(len(names), len(set(names)))
+
+    def test_requires_only_plain_store_keys(self):
+        self.assertEqual({'cloud', 'server_id', 'set_meta', 'job_id',
+                          'repository_url', 'backup_id', 'backup_meta'},
+                         set(self.flow().requires))
+
+    def test_commit_waits_for_every_disk(self):
+        commit = next(a for a in atoms(self.flow())
+                      if a.name == 'commit-backup')
+        self.assertIn('written_vda', commit.requires)
+        self.assertIn('written_vdb', commit.requires)
+        self.assertEqual(['vda', 'vdb'], commit.inject['disk_order'])
+
+    def test_export_volume_is_created_from_the_set_snapshot(self):
+        create = next(a for a in atoms(self.flow())
+                      if a.name == 'create-export-volume-vdb')
+        self.assertEqual('volume_snapshot_v1',
+                         create.rebind['snapshot_id'])
+
+    def test_unknown_exporter_is_a_clear_error(self):
+        from backup_flows import exceptions
+        disks = [dict(DISKS[0], exporter='tape')]
+        exc = self.assertRaises(exceptions.PluginError, backup.get_flow,
+                                {'kind': 'image'}, [], 'none', disks)
+        self.assertIn('tape', str(exc))

@@ -217,14 +217,13 @@ class _Plan:
         image = self.server.get('image') or {}
         if not image.get('id'):
             return {}
-        try:
-            found = self.conn.image.get_image(image['id'])
-        except sdk_exc.NotFoundException:
+        # Glance's own JSON: property names as Glance knows them (the SDK
+        # renames some, e.g. hw_boot_menu).
+        response = self.conn.image.get('/images/%s' % image['id'])
+        if response.status_code == 404:
             return {}
-        props = dict(found.properties or {})
-        props.update(found.to_dict(body=True, headers=False,
-                                   computed=False, ignore_none=True))
-        return _boot_properties(props)
+        sdk_exc.raise_from_response(response)
+        return _boot_properties(response.json())
 
     # -- disks ---------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from backup_flows import clients
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import keys
+from backup_flows import progress
 from backup_flows import repository
 from backup_flows import snapshot_sets
 from backup_flows import waits
@@ -199,8 +200,9 @@ class _DiskBody:
     by the body it sends.
     """
 
-    def __init__(self, chunks):
+    def __init__(self, chunks, on_sent=None):
         self._chunks = chunks
+        self._on_sent = on_sent
         self.sent = 0
         self.error = None
 
@@ -208,6 +210,8 @@ class _DiskBody:
         try:
             for chunk in self._chunks:
                 self.sent += len(chunk)
+                if self._on_sent:
+                    self._on_sent(len(chunk))
                 yield chunk
         except Exception as exc:
             self.error = exc
@@ -244,7 +248,10 @@ class UploadDiskToImage(base.BackupFlowsTask):
                  disk['disk'], backup_id, disk['size'], image_id)
         with repository.open_repository(CONF, url=repository_url) as repo:
             chunks = repo.read_disk(backup_id, disk['disk'])
-            body = _DiskBody(chunks)
+            meter = progress.Progress('%s (%s)' % (disk['disk'],
+                                                   image_id[:8]),
+                                      total=disk['size'])
+            body = _DiskBody(chunks, meter.add)
             try:
                 # No connect retries: a retry would send what is left of a
                 # body already partly consumed.
@@ -269,4 +276,4 @@ class UploadDiskToImage(base.BackupFlowsTask):
                 'Image %s of disk %s holds %s bytes (%d sent); the disk has '
                 '%d.' % (image_id, disk['disk'], uploaded.size, body.sent,
                          disk['size']))
-        LOG.info('Uploaded disk %s to image %s', disk['disk'], image_id)
+        meter.finish()

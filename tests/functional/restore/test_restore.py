@@ -351,6 +351,8 @@ class TestRestore(RestoreTestCase):
                          mc.sha256_of(mc.server_disk_path(new.id)))
         image = alt.image.get_image(result['image_id'])
         self.assertEqual(alt.current_project_id, image.owner)
+        # The original image's guest properties were carried over.
+        self.assertEqual('yes', image.hw_qemu_guest_agent)
         self.assertEqual('minicloud-alt', result['cloud'])
 
 

@@ -51,6 +51,8 @@ def load_chunk(repo, chunk_id):
 _MAX_BATCH = 4 << 20
 _MAX_GAP = 256 << 10
 _WRITE_BEHIND = 32 << 20
+# Batches announced to the backend ahead of reading them.
+_PREFETCH = 8
 
 
 class _Batch:
@@ -132,6 +134,23 @@ def _plan(repo, disk):
         yield batch
 
 
+def _hinted(repo, plan):
+    """Pass ``plan`` through, telling the backend about each batch
+    ``_PREFETCH`` batches before it is read (the file backend starts
+    reading it into the page cache)."""
+    window = collections.deque()
+    for entry in plan:
+        if not isinstance(entry, tuple) and entry.pack_id is not None:
+            repo.backend.prefetch(pack_mod.pack_name(entry.pack_id),
+                                  entry.start, entry.end - entry.start)
+            window.append(entry)
+            while len(window) > _PREFETCH:
+                yield window.popleft()
+        else:
+            window.append(entry)
+    yield from window
+
+
 def iter_extents(repo, disk, lookahead=None):
     """Yield ``(offset, length, data_or_None)`` covering ``disk``.
 
@@ -144,7 +163,7 @@ def iter_extents(repo, disk, lookahead=None):
     lookahead = lookahead or repo.settings.workers + 2
     pending = collections.deque()
     in_flight = 0
-    for entry in _plan(repo, disk):
+    for entry in _hinted(repo, _plan(repo, disk)):
         if isinstance(entry, tuple):
             pending.append((entry, None))
             continue
@@ -236,7 +255,7 @@ def write_to_file(repo, disk, path, sparse=True):
             flushed = end
 
     try:
-        for entry in _plan(repo, disk):
+        for entry in _hinted(repo, _plan(repo, disk)):
             if isinstance(entry, tuple):
                 if not skip_zeros:
                     _write_zeros(fd, entry[0], entry[1], zeros)

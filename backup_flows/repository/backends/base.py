@@ -64,6 +64,10 @@ class Backend(abc.ABC):
             return False
         return True
 
+    def prefetch(self, name, offset, length):  # noqa: B027 - optional
+        """Hint that ``length`` bytes of ``name`` from ``offset`` will be
+        read soon (a backend may start reading them); never fails."""
+
     def purge_temporaries(self):
         """Remove leftovers of interrupted writes; return how many.
 

@@ -69,6 +69,16 @@ class FileBackend(base.Backend):
         finally:
             os.close(fd)
 
+    def prefetch(self, name, offset, length):
+        try:
+            fd = os.open(self._path(name), os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.posix_fadvise(fd, offset, length, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(fd)
+
     def exists(self, name):
         return os.path.isfile(self._path(name))
 

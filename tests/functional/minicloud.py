@@ -16,6 +16,7 @@ import os
 import subprocess
 import time
 
+from openstack import exceptions as sdk_exc
 import testtools
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -398,8 +399,13 @@ class MiniCloudTestCase(testtools.TestCase):
             volume, status='in-use', failures=['error'], wait=WAIT)
 
     def _detach_volume(self, conn, server_id, volume_id):
-        volume = conn.block_storage.find_volume(volume_id)
-        if volume is None or volume.status == 'available':
+        # find_volume falls back to a name filter that Cinder refuses
+        # (400) to non-admins when the id is gone: get it by id.
+        try:
+            volume = conn.block_storage.get_volume(volume_id)
+        except sdk_exc.NotFoundException:
+            return
+        if volume.status == 'available':
             return
         conn.compute.delete_volume_attachment(server_id, volume_id,
                                               ignore_missing=True)

@@ -1,6 +1,7 @@
 """CLI category ``backup``: server backups in the repository."""
 
 from backup_flows import backups
+from backup_flows import drills
 from backup_flows.cmd import common
 from backup_flows.cmd.common import args
 
@@ -69,9 +70,17 @@ class BackupCommands:
     @_repository_arg()
     @args('--deep', action='store_true', default=False,
           help='Read back every disk and check every chunk and checksum.')
-    def verify(self, backup_id, url=None, deep=False):
+    @args('--drill', action='store_true', default=False,
+          help='Then restore the backup onto a throw-away server, read its '
+               'disks back through the cloud and compare them with the '
+               'backup; the server, its volumes and image are deleted.')
+    def verify(self, backup_id, url=None, deep=False, drill=False):
         """Verify a backup; exit 1 naming the damaged disks if any."""
-        common.print_item(backups.verify(backup_id, url=url, deep=deep))
+        if drill:
+            result = drills.verify(backup_id, url=url, deep=deep)
+        else:
+            result = backups.verify(backup_id, url=url, deep=deep)
+        common.print_item(result)
 
     @args('--server', metavar='SERVER',
           help='Apply the policy to this server\'s backups only.')

@@ -1,0 +1,142 @@
+"""Functional tests of ``backup verify --drill`` against the minicloud: a
+backup restores onto a throw-away server whose disks hold the backed-up
+bytes, a damaged one fails clearly, and nothing of the drill remains."""
+
+import os
+import re
+
+from backup_flows import snapshot_sets as sets
+from backup_flows.tasks import image as image_tasks
+from backup_flows.tasks import server as server_tasks
+from backup_flows.tasks import volume as volume_tasks
+
+from tests.functional import cli
+from tests.functional import minicloud as mc
+
+MiB = 1 << 20
+# (offset, length) regions written into every disk, within 64 MiB.
+REGIONS = ((4096, 64 << 10), (1 * MiB, 256 << 10), (60 * MiB, 128 << 10))
+
+
+class DrillTestCase(mc.MiniCloudTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.cli = self.useFixture(cli.ManageFixture())
+        self.repo = os.path.join(self.cli.state, 'repo')
+        self.cli.json('repository', 'init', self.repo)
+
+    def backed_up_server(self):
+        """A server with a root disk and one volume holding known bytes,
+        backed up; return (backup, [sha256 of each disk])."""
+        server = self.create_server(flavor=mc.SMALL_FLAVOR)
+        volume = self.create_volume(size=1)
+        self.attach_volume(server, volume)
+        paths = [mc.server_disk_path(server.id), mc.volume_path(volume.id)]
+        for n, path in enumerate(paths):
+            for offset, length in REGIONS:
+                pattern = ('drill-disk%d-off%d|' % (n, offset)).encode()
+                mc.write_disk(path, offset,
+                              (pattern * (length // len(pattern) + 1))
+                              [:length])
+        expected = [mc.sha256_of(p) for p in paths]
+        backup = self.cli.json('backup', 'create', server.id,
+                               '--repository', self.repo)
+        self.assertEqual(['sha256:%s' % h for h in expected],
+                         [d['checksum'] for d in backup['disks']])
+        return backup, expected
+
+    def left_behind(self, backup_id):
+        """Servers, volumes, images and snapshots of every job the drill
+        ran, or named after the drill; scratch repositories."""
+        jobs = [job['id'] for job in self.cli.json('job', 'list')]
+        name = 'drill-%s' % backup_id
+        found = []
+        for srv in self.conn.compute.servers(details=True,
+                                             name=re.escape(name)):
+            if (srv.name.startswith(name) or (srv.metadata or {}).get(
+                    server_tasks.JOB_ID) in jobs):
+                found.append(('server', srv.id))
+        for vol in self.conn.block_storage.volumes():
+            if ((vol.name or '').startswith(name) or (vol.metadata or {}).get(
+                    volume_tasks.JOB_ID) in jobs):
+                found.append(('volume', vol.id))
+        for img in self.conn.image.images():
+            props = sets.image_properties(img)
+            if ((img.name or '').startswith(name) or
+                    props.get(image_tasks.JOB_ID) in jobs or
+                    props.get(sets.JOB_ID) in jobs or
+                    any((img.name or '').startswith('backup-flows-' + job)
+                        for job in jobs)):
+                found.append(('image', img.id))
+        for snap, meta in sets.member_snapshots(self.conn):
+            if meta.get(sets.JOB_ID) in jobs:
+                found.append(('snapshot', snap.id))
+        state = os.path.join(self.cli.state, 'backup-flows')
+        found.extend(('scratch', entry) for entry in os.listdir(state)
+                     if entry.startswith('drill-'))
+        return jobs, found
+
+
+class TestDrill(DrillTestCase):
+
+    def test_drill_restores_every_disk_and_cleans_up(self):
+        backup, expected = self.backed_up_server()
+
+        result = self.cli.json('backup', 'verify', backup['id'], '--drill',
+                               '--repository', self.repo)
+
+        self.assertEqual((backup['id'], False, True, []),
+                         (result['id'], result['deep'], result['ok'],
+                          result['problems']))
+        drill = result['drill']
+        self.assertTrue(drill['cleaned_up'])
+        self.assertEqual([d['name'] for d in backup['disks']],
+                         [d['name'] for d in drill['disks']])
+        for disk, original, digest in zip(backup['disks'], drill['disks'],
+                                          expected, strict=True):
+            self.assertTrue(original['ok'], original)
+            self.assertEqual({'size': disk['size'],
+                              'checksum': 'sha256:%s' % digest},
+                             original['expected'])
+            self.assertEqual(original['expected']['checksum'],
+                             original['actual']['checksum'])
+            self.assertEqual(disk['size'], original['actual']['size'])
+        self.assertIsNone(self.conn.compute.find_server(drill['server_id']))
+        jobs, leftovers = self.left_behind(backup['id'])
+        # The restore and the backup of the throw-away server.
+        self.assertEqual(3, len(jobs))
+        self.assertEqual([], leftovers)
+        # The drill did not touch the repository's backups.
+        self.assertEqual([backup['id']], [b['id'] for b in self.cli.json(
+            'backup', 'list', '--repository', self.repo)])
+
+    def test_damaged_backup_fails_the_drill_and_cleans_up(self):
+        backup, _ = self.backed_up_server()
+        packs = sorted(
+            (os.path.getsize(os.path.join(d, f)), os.path.join(d, f))
+            for d, _, files in os.walk(os.path.join(self.repo, 'packs'))
+            for f in files)
+        size, pack = packs[-1]
+        with open(pack, 'r+b') as f:
+            f.seek(size // 2)
+            byte = f.read(1)
+            f.seek(size // 2)
+            f.write(bytes([byte[0] ^ 0xff]))
+
+        rc, out, err = self.cli.run('--format', 'json', 'backup', 'verify',
+                                    backup['id'], '--drill',
+                                    '--repository', self.repo)
+
+        self.assertEqual(1, rc, err)
+        self.assertEqual('', out)
+        errors = [line for line in err.splitlines()
+                  if line.startswith('ERROR: ')]
+        self.assertEqual(1, len(errors), err)
+        self.assertNotIn('Traceback', err)
+        self.assertIn('Drill of backup %s failed' % backup['id'], errors[0])
+        self.assertRegex(errors[0], 'backup %s disk (%s)' % (
+            backup['id'], '|'.join(d['name'] for d in backup['disks'])))
+        jobs, leftovers = self.left_behind(backup['id'])
+        self.assertEqual(2, len(jobs))
+        self.assertEqual([], leftovers)

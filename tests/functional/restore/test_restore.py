@@ -446,3 +446,52 @@ class TestRestoreFailures(RestoreTestCase):
         self.assertEqual((2, None), (rc, job_id), err)
         self.assertIn('No backup repository at %s' % missing, err)
         self.assertNothingLeft('none', name)
+
+
+class TestRestoreFromSwift(RestoreTestCase):
+
+    def test_backup_into_swift_then_restore(self):
+        container = 'ft-restore-%s' % os.urandom(4).hex()
+        url = 'swift://%s/x?cloud=minicloud' % container
+        self.addCleanup(self._delete_container, container)
+        self.cli.json('repository', 'init', url)
+        server, volumes = self.make_server(volumes=1)
+        paths = [mc.server_disk_path(server.id),
+                 mc.volume_path(volumes[0].id)]
+        for n, path in enumerate(paths):
+            self.write_pattern(path, 'swift%d' % n)
+        self.stop(server)
+        originals = [mc.sha256_of(path) for path in paths]
+        backup = self.cli.json('backup', 'create', server.id,
+                               '--repository', url, '--quiesce', 'stop')
+        # Disks are listed root first, then the volumes (definition order).
+        self.assertEqual(['sha256:%s' % h for h in originals],
+                         [d['checksum'] for d in backup['disks']])
+        self.delete_original(server, volumes)
+
+        result = self.cli.json('restore', backup['id'], '--repository', url,
+                               '--name', self._name('from-swift'))
+        self.addCleanup(self.delete_job_resources, result['job_id'],
+                        self.conn)
+
+        self.assertEqual('ACTIVE', self.conn.compute.get_server(
+            result['server_id']).status)
+        root, volume = backup['disks']
+        self.assertEqual(root['checksum'], 'sha256:%s' % mc.sha256_of(
+            mc.server_disk_path(result['server_id'])))
+        self.assertEqual(1, len(result['volume_ids']))
+        self.assertRestoredVolume(
+            result['volume_ids'][0],
+            {'size': volume['size'],
+             'sha256': volume['checksum'][len('sha256:'):]})
+
+    def _delete_container(self, container):
+        try:
+            objects = list(self.conn.object_store.objects(container))
+        except sdk_exc.NotFoundException:
+            return
+        for obj in objects:
+            self.conn.object_store.delete_object(obj, container=container,
+                                                 ignore_missing=True)
+        self.conn.object_store.delete_container(container,
+                                                ignore_missing=True)

@@ -1,0 +1,362 @@
+"""Functional tests of ``backup create|list|show|delete|verify|prune``
+against the minicloud: bytes in the repository equal the disks' bytes,
+failures leave nothing behind, an interrupted backup resumes."""
+
+import os
+import signal
+import time
+import uuid
+
+from backup_flows import snapshot_sets as sets
+from backup_flows.flows import backup as backup_flows_mod
+from backup_flows.tasks import image as image_tasks
+from backup_flows.tasks import volume as volume_tasks
+
+from tests.functional import cli
+from tests.functional import minicloud as mc
+
+MiB = 1 << 20
+# (offset, length) regions written into every disk, within 64 MiB.
+REGIONS = ((1 * MiB, 256 << 10), (30 * MiB + 4096, 64 << 10),
+           (60 * MiB, 128 << 10))
+
+
+def _atoms(flow):
+    for node, _ in flow.iter_nodes():
+        if hasattr(node, 'iter_nodes'):
+            yield from _atoms(node)
+        else:
+            yield node
+
+
+def _hash_prefix(path, size):
+    return mc.sha256_of(path, size)
+
+
+class BackupTestCase(mc.MiniCloudTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.cli = self.useFixture(cli.ManageFixture())
+        self.repo = os.path.join(self.cli.state, 'repo')
+        self.cli.json('repository', 'init', self.repo)
+
+    def make_server(self, volumes=0):
+        server = self.create_server(flavor=mc.SMALL_FLAVOR)
+        attached = []
+        for _ in range(volumes):
+            volume = self.create_volume(size=1)
+            self.attach_volume(server, volume)
+            attached.append(volume)
+        return server, attached
+
+    def disks(self, server, volumes):
+        return ([mc.server_disk_path(server.id)] +
+                [mc.volume_path(v.id) for v in volumes])
+
+    def write_generation(self, paths, generation):
+        for n, path in enumerate(paths):
+            for offset, length in REGIONS:
+                pattern = ('gen%d-disk%d-off%d|' % (generation, n, offset)
+                           ).encode()
+                mc.write_disk(path, offset,
+                              (pattern * (length // len(pattern) + 1))
+                              [:length])
+        return [mc.sha256_of(p) for p in paths]
+
+    def backup(self, server, *args):
+        return self.cli.json('backup', 'create', server.id,
+                             '--repository', self.repo, *args)
+
+    def leaks(self, job_id):
+        """Resources of backup job ``job_id`` still in the cloud (other
+        tests run beside this one: only the job's own count)."""
+        self.assertTrue(job_id)
+        found = []
+        for image, props in sets.member_images(self.conn):
+            if props.get(sets.JOB_ID) == job_id:
+                found.append(('set image', image.id))
+        for snap, meta in sets.member_snapshots(self.conn):
+            if meta.get(sets.JOB_ID) == job_id:
+                found.append(('set snapshot', snap.id))
+        for image in self.conn.image.images():
+            props = sets.image_properties(image)
+            if (props.get(image_tasks.JOB_ID) == job_id or
+                    (image.name or '').startswith('backup-flows-' + job_id)):
+                found.append(('image', image.id))
+        for volume in self.conn.block_storage.volumes():
+            meta = volume.metadata or {}
+            if meta.get(volume_tasks.JOB_ID) == job_id:
+                found.append(('volume', volume.id))
+        return found
+
+    def last_job(self):
+        jobs = self.cli.json('job', 'list')
+        return jobs[-1]['id'] if jobs else None
+
+    def listed(self):
+        return self.cli.json('backup', 'list', '--repository', self.repo)
+
+
+class TestBackup(BackupTestCase):
+
+    def test_backup_holds_every_disk_and_the_definition(self):
+        server, volumes = self.make_server(volumes=2)
+        paths = self.disks(server, volumes)
+        self.write_generation(paths, 1)
+        self.conn.compute.set_server_metadata(server, purpose='test')
+        expected = [mc.sha256_of(p) for p in paths]
+        result = self.backup(server, '--tag', 'weekly')
+
+        self.assertEqual(server.id, result['server_id'])
+        self.assertEqual(server.name, result['server_name'])
+        self.assertEqual('crash-consistent-set', result['consistency'])
+        self.assertEqual(['weekly'], result['tags'])
+        self.assertEqual('available', result['status'])
+        self.assertEqual(self.repo, result['repository'])
+        self.assertEqual(['sha256:%s' % h for h in expected],
+                         [d['checksum'] for d in result['disks']])
+        self.assertEqual([os.path.getsize(p) for p in paths],
+                         [d['size'] for d in result['disks']])
+        self.assertTrue(all(d['stored_bytes'] is not None
+                            for d in result['disks']))
+        # The repository returns exactly the disks' bytes.
+        for disk, path in zip(result['disks'], paths, strict=True):
+            out = os.path.join(self.cli.state, 'restored-' + disk['name'])
+            self._read_back(result['id'], disk['name'], out)
+            self.assertEqual(mc.sha256_of(path), mc.sha256_of(out))
+        # The definition is in the manifest.
+        from backup_flows import conf as bf_conf
+        from backup_flows import repository
+        with repository.open_repository(bf_conf.CONF, url=self.repo) as r:
+            meta = r.show_backup(result['id'])['metadata']
+        definition = meta['server']
+        self.assertEqual('m1.nano', definition['flavor']['name'])
+        self.assertEqual({'purpose': 'test'}, definition['metadata'])
+        self.assertEqual(mc.NETWORK,
+                         definition['networks'][0]['network_name'])
+        self.assertEqual(['root-image', 'volume', 'volume'],
+                         [d['role'] for d in definition['disks']])
+        self.assertEqual(sorted(v.id for v in volumes),
+                         sorted(d['volume_id'] for d in definition['disks']
+                                if d['role'] == 'volume'))
+        # Nothing temporary is left; the server runs again.
+        self.assertEqual([], self.leaks(result['job_id']))
+        self.assertEqual('ACTIVE',
+                         self.conn.compute.get_server(server.id).status)
+        # list / show / verify / delete
+        self.assertEqual([result['id']], [b['id'] for b in self.listed()])
+        self.assertEqual(result['disks'], self.cli.json(
+            'backup', 'show', result['id'], '--repository',
+            self.repo)['disks'])
+        self.assertTrue(self.cli.json('backup', 'verify', result['id'],
+                                      '--deep', '--repository',
+                                      self.repo)['ok'])
+        self.cli.json('backup', 'delete', result['id'], '--repository',
+                      self.repo)
+        self.assertEqual([], self.listed())
+
+    def _read_back(self, backup_id, disk, out):
+        from backup_flows import conf as bf_conf
+        from backup_flows import repository
+        with repository.open_repository(bf_conf.CONF, url=self.repo) as r:
+            r.restore_disk(backup_id, disk, out)
+
+    def test_boot_from_volume_server(self):
+        image = self.conn.image.find_image(mc.BASE_IMAGE,
+                                           ignore_missing=False)
+        boot = self.create_volume(size=1, image_id=image.id)
+        server = self.create_server(
+            flavor=mc.SMALL_FLAVOR,
+            block_device_mapping=[{'boot_index': 0, 'uuid': boot.id,
+                                   'source_type': 'volume',
+                                   'destination_type': 'volume',
+                                   'delete_on_termination': False}])
+        path = mc.volume_path(boot.id)
+        mc.write_disk(path, 5 * MiB, b'boot-volume-bytes' * 100)
+        expected = mc.sha256_of(path)
+        result = self.backup(server, '--quiesce', 'stop')
+        self.assertEqual('cold', result['consistency'])
+        self.assertEqual(['sha256:%s' % expected],
+                         [d['checksum'] for d in result['disks']])
+        self.assertEqual([], self.leaks(result['job_id']))
+        self.assertEqual('ACTIVE',
+                         self.conn.compute.get_server(server.id).status)
+
+    def test_swift_repository(self):
+        container = 'ft-backups-%s' % uuid.uuid4().hex[:8]
+        url = 'swift://%s/servers?cloud=minicloud' % container
+        self.addCleanup(self._delete_container, container)
+        self.cli.json('repository', 'init', url)
+        server, _ = self.make_server()
+        expected = self.write_generation(self.disks(server, []), 1)
+        result = self.cli.json('backup', 'create', server.id,
+                               '--repository', url)
+        self.assertEqual(['sha256:%s' % expected[0]],
+                         [d['checksum'] for d in result['disks']])
+        self.assertTrue(self.cli.json('backup', 'verify', result['id'],
+                                      '--deep', '--repository', url)['ok'])
+
+    def _delete_container(self, container):
+        for obj in self.conn.object_store.objects(container):
+            self.conn.object_store.delete_object(obj, container=container,
+                                                 ignore_missing=True)
+        self.conn.object_store.delete_container(container,
+                                                ignore_missing=True)
+
+
+class TestIncremental(BackupTestCase):
+
+    def test_second_backup_adds_little_and_prune_keeps_it(self):
+        server, volumes = self.make_server(volumes=1)
+        paths = self.disks(server, volumes)
+        self.write_generation(paths, 1)
+        first = self.backup(server)
+        # Change about 3% of the root disk (2 MiB of 64 MiB, scattered).
+        for n in range(32):
+            mc.write_disk(paths[0], n * 2 * MiB + 4096 * n,
+                          os.urandom(64 << 10))
+        second = self.backup(server)
+        added = sum(d['stored_bytes'] for d in second['disks'])
+        logical = sum(d['size'] for d in second['disks'])
+        # About 2 MiB of random data changed: it is what gets stored.
+        self.assertLess(added, 4 * MiB, second['disks'])
+        self.addDetail('incremental', _text(
+            'second backup stored %d bytes for %d bytes of disks'
+            % (added, logical)))
+        for backup in (first, second):
+            self.assertTrue(self.cli.json(
+                'backup', 'verify', backup['id'], '--deep',
+                '--repository', self.repo)['ok'])
+        pruned = self.cli.json('backup', 'prune', '--keep-last', '1',
+                               '--repository', self.repo)
+        self.assertEqual([first['id']], pruned['forgotten'])
+        self.assertEqual([second['id']], [b['id'] for b in self.listed()])
+        check = self.cli.json('repository', 'check', '--deep',
+                              '--repository', self.repo)
+        self.assertTrue(check['ok'], check)
+        out = os.path.join(self.cli.state, 'vda')
+        TestBackup._read_back(self, second['id'], 'vda', out)
+        self.assertEqual(mc.sha256_of(paths[0]), mc.sha256_of(out))
+
+
+def _text(value):
+    from testtools import content
+    return content.text_content(value)
+
+
+class TestBackupReverts(BackupTestCase):
+
+    def test_failure_before_each_task_leaves_nothing(self):
+        server, volumes = self.make_server(volumes=1)
+        volume = {'volume_id': volumes[0].id, 'device': '/dev/sdb'}
+        disks = [{'disk': 'vda', 'role': 'root-image', 'exporter': 'image'},
+                 {'disk': 'sdb', 'role': 'volume', 'exporter': 'volume-image',
+                  'volume_id': volumes[0].id, 'size_gb': 1}]
+        flow = backup_flows_mod.get_flow({'kind': 'image'}, [volume],
+                                         'pause', disks)
+        names = [atom.name for atom in _atoms(flow)] + ['@end']
+        self.assertGreater(len(names), 15)
+        for name in names:
+            rc, _, err = self.cli.run('backup', 'create', server.id,
+                                      '--repository', self.repo,
+                                      fail_before=name)
+            self.assertEqual(1, rc, '%s: %s' % (name, err))
+            self.assertIn('failure injected', err)
+            self.assertEqual([], self.leaks(self.last_job()), name)
+            self.assertEqual([], self.listed(), name)
+            self.assertEqual('ACTIVE', self.conn.compute.get_server(
+                server.id).status, name)
+            self.assertEqual('in-use', self.conn.block_storage.get_volume(
+                volumes[0].id).status, name)
+        check = self.cli.json('repository', 'check', '--repository',
+                              self.repo)
+        self.assertTrue(check['ok'], check)
+
+
+class TestBackupResume(BackupTestCase):
+
+    def test_kill_9_during_copy_then_resume(self):
+        server, volumes = self.make_server(volumes=1)
+        paths = self.disks(server, volumes)
+        expected = self.write_generation(paths, 1)
+        proc = self.cli.popen('backup', 'create', server.id,
+                              '--repository', self.repo)
+        # Kill it once the temporary export volume exists (the copy of
+        # the volume is under way).
+        deadline = time.time() + 180
+        job_id = None
+        while not job_id or not [leak for leak in self.leaks(job_id)
+                                 if leak[0] == 'volume']:
+            self.assertIsNone(proc.poll(), 'finished before it was killed')
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.5)
+            job_id = job_id or self.last_job()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        jobs = self.cli.json('job', 'list')
+        self.assertEqual(['INTERRUPTED'], [job['state'] for job in jobs])
+        self.assertEqual([], self.listed())
+
+        rc, out, err = self.cli.run('--format', 'json', 'job', 'resume',
+                                    jobs[0]['id'])
+        self.assertEqual(0, rc, err)
+        listed = self.listed()
+        self.assertEqual(1, len(listed))
+        shown = self.cli.json('backup', 'show', listed[0]['id'],
+                              '--repository', self.repo)
+        self.assertEqual(['sha256:%s' % h for h in expected],
+                         [d['checksum'] for d in shown['disks']])
+        self.assertEqual([], self.leaks(job_id))
+        check = self.cli.json('repository', 'check', '--deep',
+                              '--repository', self.repo)
+        self.assertTrue(check['ok'], check)
+
+
+class TestBackupErrors(BackupTestCase):
+
+    def assertRefused(self, rc_expected, fragment, *argv):
+        rc, out, err = self.cli.run(*argv)
+        self.assertEqual(rc_expected, rc, err)
+        lines = err.strip().splitlines()
+        self.assertEqual(1, len(lines), err)
+        self.assertIn(fragment, lines[0])
+        self.assertNotIn('Traceback', err)
+        self.assertEqual([], self.cli.json('job', 'list'))
+
+    def test_bad_input(self):
+        server, _ = self.make_server()
+        self.assertRefused(2, 'not found', 'backup', 'create',
+                           'no-such-server', '--repository', self.repo)
+        self.assertRefused(2, "'freeze'", 'backup', 'create', server.id,
+                           '--quiesce', 'freeze', '--repository', self.repo)
+        missing = os.path.join(self.cli.state, 'no-repo')
+        self.assertRefused(2, missing, 'backup', 'create', server.id,
+                           '--repository', missing)
+        self.assertRefused(2, 'not found', 'backup', 'show',
+                           '20000101T000000.000000Z-00000000',
+                           '--repository', self.repo)
+        self.assertRefused(2, 'nowhere', '--os-cloud', 'nowhere', 'backup',
+                           'create', server.id, '--repository', self.repo)
+        self.assertEqual([], self.listed())
+
+    def test_damaged_backup_is_named_by_verify(self):
+        server, volumes = self.make_server(volumes=1)
+        self.write_generation(self.disks(server, volumes), 1)
+        result = self.backup(server)
+        packs = []
+        for root, _, files in os.walk(os.path.join(self.repo, 'packs')):
+            packs.extend(os.path.join(root, f) for f in files)
+        self.assertTrue(packs)
+        for pack in packs:
+            with open(pack, 'r+b') as f:
+                f.seek(100)
+                byte = f.read(1)
+                f.seek(100)
+                f.write(bytes([byte[0] ^ 0xFF]))
+        rc, out, err = self.cli.run('backup', 'verify', result['id'],
+                                    '--deep', '--repository', self.repo)
+        self.assertEqual(1, rc, err)
+        self.assertIn('damaged', err)
+        self.assertIn('vda', err)
+        self.assertNotIn('Traceback', err)

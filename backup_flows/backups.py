@@ -21,7 +21,6 @@ from backup_flows import server_definition
 from backup_flows import servers
 from backup_flows.repository import manifest as manifest_mod
 from backup_flows.tasks import repository as repo_tasks
-from backup_flows.tasks import server as server_tasks
 
 CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
@@ -74,13 +73,7 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None):
     with open_repository(url) as repo:
         url = repo.url
     facts = servers.describe(conn, server)
-    if (facts['status'] not in server_tasks.STABLE_STATUSES
-            or facts['task_state']):
-        raise exceptions.InvalidServerState(
-            server=facts['id'],
-            state='%s/%s' % (facts['status'], facts['task_state']),
-            action='back up',
-            expected=', '.join(server_tasks.STABLE_STATUSES))
+    servers.check_stable(facts, 'back up')
     plan = strategy.plan(facts, require_consistency=False)
     definition = server_definition.capture(conn, facts)
     disks = _plan_disks(definition, facts)

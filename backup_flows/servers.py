@@ -9,6 +9,9 @@ LOG = logging.getLogger(__name__)
 
 _TRUE = ('yes', 'true', '1', 'on')
 
+# States a server can be captured in (no task running).
+STABLE_STATUSES = ('ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED')
+
 
 def find_server(conn, name_or_id):
     """The server by id or unique name; ServerNotFound otherwise."""
@@ -69,3 +72,12 @@ def describe(conn, name_or_id):
     volume = conn.block_storage.get_volume(root['volume_id'])
     facts['guest_agent'] = _guest_agent_in(volume.volume_image_metadata)
     return facts
+
+
+def check_stable(facts, action):
+    """InvalidServerState unless the described server is stable."""
+    if facts['status'] not in STABLE_STATUSES or facts['task_state']:
+        raise exceptions.InvalidServerState(
+            server=facts['id'],
+            state='%s/%s' % (facts['status'], facts['task_state']),
+            action=action, expected=', '.join(STABLE_STATUSES))

@@ -17,7 +17,6 @@ from backup_flows import keys
 from backup_flows import plugins
 from backup_flows import servers
 from backup_flows import snapshot_sets as sets
-from backup_flows.tasks import server as server_tasks
 
 LOG = logging.getLogger(__name__)
 
@@ -48,13 +47,7 @@ def create(server, name=None, quiesce='none', ttl=None,
     strategy = plugins.load_quiesce(quiesce)
     conn = clients.check_cloud(cloud)
     facts = servers.describe(conn, server)
-    if (facts['status'] not in server_tasks.STABLE_STATUSES
-            or facts['task_state']):
-        raise exceptions.InvalidServerState(
-            server=facts['id'],
-            state='%s/%s' % (facts['status'], facts['task_state']),
-            action='snapshot',
-            expected=', '.join(server_tasks.STABLE_STATUSES))
+    servers.check_stable(facts, 'snapshot')
     plan = strategy.plan(facts, require_consistency)
     now = _utcnow()
     job_id = uuidutils.generate_uuid()

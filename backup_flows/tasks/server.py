@@ -8,6 +8,7 @@ from oslo_log import log as logging
 from backup_flows import clients
 from backup_flows import exceptions
 from backup_flows import keys
+from backup_flows import servers
 from backup_flows import waits
 from backup_flows.tasks import base
 
@@ -15,7 +16,7 @@ LOG = logging.getLogger(__name__)
 
 # Statuses a flow can start from; any other (ERROR, BUILD, a task running)
 # is refused before anything is created.
-STABLE_STATUSES = ('ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED')
+STABLE_STATUSES = servers.STABLE_STATUSES
 
 
 def get_server(conn, server_id):

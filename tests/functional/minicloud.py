@@ -263,6 +263,40 @@ class MiniCloudTestCase(testtools.TestCase):
         return 'ft-%s-%s-%d' % (self.id().rsplit('.', 1)[-1][:30], kind,
                                 int(time.time() * 1000) % 10 ** 8)
 
+    # -- servers with disks holding known bytes --------------------------
+
+    # (offset, length) regions written by write_generation: within the
+    # 64 MiB root disk of a SMALL_FLAVOR server (volumes are 1 GiB).
+    REGIONS = ((1 << 20, 256 << 10), ((30 << 20) + 4096, 64 << 10),
+               (60 << 20, 128 << 10))
+
+    def make_server(self, volumes=0, image=BASE_IMAGE, flavor=SMALL_FLAVOR):
+        """A server with ``volumes`` attached 1 GiB volumes."""
+        server = self.create_server(image=image, flavor=flavor)
+        attached = []
+        for _ in range(volumes):
+            volume = self.create_volume(size=1)
+            self.attach_volume(server, volume)
+            attached.append(volume)
+        return server, attached
+
+    @staticmethod
+    def disk_paths(server, volumes):
+        """Root disk file, then the volumes' files."""
+        return ([server_disk_path(server.id)] +
+                [volume_path(v.id) for v in volumes])
+
+    def write_generation(self, paths, generation):
+        """Write distinct bytes into every region of every disk; return
+        the disks' SHA-256."""
+        for n, path in enumerate(paths):
+            for offset, length in self.REGIONS:
+                pattern = ('gen%d-disk%d-off%d|' % (generation, n, offset)
+                           ).encode()
+                write_disk(path, offset,
+                           (pattern * (length // len(pattern) + 1))[:length])
+        return [sha256_of(p) for p in paths]
+
     # -- servers ------------------------------------------------------------
 
     def create_server(self, image=BASE_IMAGE, flavor=FLAVOR, conn=None,

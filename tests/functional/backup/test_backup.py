@@ -12,21 +12,12 @@ from backup_flows.flows import backup as backup_flows_mod
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import volume as volume_tasks
 
+from tests import flowutils
 from tests.functional import cli
 from tests.functional import minicloud as mc
 
 MiB = 1 << 20
-# (offset, length) regions written into every disk, within 64 MiB.
-REGIONS = ((1 * MiB, 256 << 10), (30 * MiB + 4096, 64 << 10),
-           (60 * MiB, 128 << 10))
 
-
-def _atoms(flow):
-    for node, _ in flow.iter_nodes():
-        if hasattr(node, 'iter_nodes'):
-            yield from _atoms(node)
-        else:
-            yield node
 
 
 def _hash_prefix(path, size):
@@ -40,29 +31,6 @@ class BackupTestCase(mc.MiniCloudTestCase):
         self.cli = self.useFixture(cli.ManageFixture())
         self.repo = os.path.join(self.cli.state, 'repo')
         self.cli.json('repository', 'init', self.repo)
-
-    def make_server(self, volumes=0):
-        server = self.create_server(flavor=mc.SMALL_FLAVOR)
-        attached = []
-        for _ in range(volumes):
-            volume = self.create_volume(size=1)
-            self.attach_volume(server, volume)
-            attached.append(volume)
-        return server, attached
-
-    def disks(self, server, volumes):
-        return ([mc.server_disk_path(server.id)] +
-                [mc.volume_path(v.id) for v in volumes])
-
-    def write_generation(self, paths, generation):
-        for n, path in enumerate(paths):
-            for offset, length in REGIONS:
-                pattern = ('gen%d-disk%d-off%d|' % (generation, n, offset)
-                           ).encode()
-                mc.write_disk(path, offset,
-                              (pattern * (length // len(pattern) + 1))
-                              [:length])
-        return [mc.sha256_of(p) for p in paths]
 
     def backup(self, server, *args):
         return self.cli.json('backup', 'create', server.id,
@@ -102,7 +70,7 @@ class TestBackup(BackupTestCase):
 
     def test_backup_holds_every_disk_and_the_definition(self):
         server, volumes = self.make_server(volumes=2)
-        paths = self.disks(server, volumes)
+        paths = self.disk_paths(server, volumes)
         self.write_generation(paths, 1)
         self.conn.compute.set_server_metadata(server, purpose='test')
         expected = [mc.sha256_of(p) for p in paths]
@@ -189,7 +157,7 @@ class TestBackup(BackupTestCase):
         self.addCleanup(self._delete_container, container)
         self.cli.json('repository', 'init', url)
         server, _ = self.make_server()
-        expected = self.write_generation(self.disks(server, []), 1)
+        expected = self.write_generation(self.disk_paths(server, []), 1)
         result = self.cli.json('backup', 'create', server.id,
                                '--repository', url)
         self.assertEqual(['sha256:%s' % expected[0]],
@@ -209,7 +177,7 @@ class TestIncremental(BackupTestCase):
 
     def test_second_backup_adds_little_and_prune_keeps_it(self):
         server, volumes = self.make_server(volumes=1)
-        paths = self.disks(server, volumes)
+        paths = self.disk_paths(server, volumes)
         self.write_generation(paths, 1)
         first = self.backup(server)
         # Change about 3% of the root disk (2 MiB of 64 MiB, scattered).
@@ -255,7 +223,7 @@ class TestBackupReverts(BackupTestCase):
                   'volume_id': volumes[0].id, 'size_gb': 1}]
         flow = backup_flows_mod.get_flow({'kind': 'image'}, [volume],
                                          'pause', disks)
-        names = [atom.name for atom in _atoms(flow)] + ['@end']
+        names = [atom.name for atom in flowutils.atoms(flow)] + ['@end']
         self.assertGreater(len(names), 15)
         for name in names:
             rc, _, err = self.cli.run('backup', 'create', server.id,
@@ -278,7 +246,7 @@ class TestBackupResume(BackupTestCase):
 
     def test_kill_9_during_copy_then_resume(self):
         server, volumes = self.make_server(volumes=1)
-        paths = self.disks(server, volumes)
+        paths = self.disk_paths(server, volumes)
         expected = self.write_generation(paths, 1)
         proc = self.cli.popen('backup', 'create', server.id,
                               '--repository', self.repo)
@@ -342,7 +310,7 @@ class TestBackupErrors(BackupTestCase):
 
     def test_damaged_backup_is_named_by_verify(self):
         server, volumes = self.make_server(volumes=1)
-        self.write_generation(self.disks(server, volumes), 1)
+        self.write_generation(self.disk_paths(server, volumes), 1)
         result = self.backup(server)
         packs = []
         for root, _, files in os.walk(os.path.join(self.repo, 'packs')):

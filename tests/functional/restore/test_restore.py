@@ -21,6 +21,7 @@ from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
 from backup_flows.tasks import volume as volume_tasks
 
+from tests import flowutils
 from tests.functional import cli
 from tests.functional import minicloud as mc
 
@@ -34,13 +35,6 @@ REGIONS = ((4096, 64 << 10), (1 * MiB, 256 << 10), (30 * MiB + 4096, 64 << 10),
 SHORT_VOLUME = 8 * MiB
 JOB_ID_RE = re.compile(r'job ([0-9a-f-]{36})')
 
-
-def _atoms(flow):
-    for node, _ in flow.iter_nodes():
-        if hasattr(node, 'iter_nodes'):
-            yield from _atoms(node)
-        else:
-            yield node
 
 
 class _Head(io.RawIOBase):
@@ -367,7 +361,7 @@ class TestRestoreFailures(RestoreTestCase):
         flow = restore_flow.get_flow(
             [{'disk': d['disk'], 'role': d['role'], 'image': {},
               'volume': {}} for d in definition['disks']], {})
-        tasks = [atom.name for atom in _atoms(flow)] + ['@end']
+        tasks = [atom.name for atom in flowutils.atoms(flow)] + ['@end']
         self.assertEqual(13, len(tasks))
         for task in tasks:
             name = self._name('inject')

@@ -8,22 +8,9 @@ import time
 from backup_flows import snapshot_sets as sets
 from backup_flows.flows import snapshot as snapshot_flows
 
+from tests import flowutils
 from tests.functional import cli
 from tests.functional import minicloud as mc
-
-MiB = 1 << 20
-# Regions written into every disk: (offset, length); within the 64 MiB root
-# disk of an m1.nano server (volumes are 1 GiB).
-REGIONS = ((1 * MiB, 256 << 10), (30 * MiB + 4096, 64 << 10),
-           (60 * MiB, 128 << 10))
-
-
-def _atoms(flow):
-    for node, _ in flow.iter_nodes():
-        if hasattr(node, 'iter_nodes'):
-            yield from _atoms(node)
-        else:
-            yield node
 
 
 def _cinder_time(value):
@@ -38,29 +25,6 @@ class SnapshotTestCase(mc.MiniCloudTestCase):
     def setUp(self):
         super().setUp()
         self.cli = self.useFixture(cli.ManageFixture())
-
-    def make_server(self, volumes=0, image=mc.BASE_IMAGE):
-        server = self.create_server(image=image, flavor=mc.SMALL_FLAVOR)
-        attached = []
-        for _ in range(volumes):
-            volume = self.create_volume(size=1)
-            self.attach_volume(server, volume)
-            attached.append(volume)
-        return server, attached
-
-    def disks(self, server, volumes):
-        return ([mc.server_disk_path(server.id)] +
-                [mc.volume_path(v.id) for v in volumes])
-
-    def write_generation(self, paths, generation):
-        """Write distinct bytes into every region of every disk."""
-        for n, path in enumerate(paths):
-            for offset, length in REGIONS:
-                pattern = ('gen%d-disk%d-off%d|' % (generation, n, offset)
-                           ).encode()
-                data = (pattern * (length // len(pattern) + 1))[:length]
-                mc.write_disk(path, offset, data)
-        return [mc.sha256_of(p) for p in paths]
 
     def members(self, server_id):
         images = [i for i, p in sets.member_images(self.conn)
@@ -105,7 +69,7 @@ class TestSnapshotCreate(SnapshotTestCase):
 
     def test_pause_set_holds_every_disk_at_snapshot_time(self):
         server, volumes = self.make_server(volumes=2)
-        paths = self.disks(server, volumes)
+        paths = self.disk_paths(server, volumes)
         expected = self.write_generation(paths, 1)
 
         result = self.snapshot(server, '--quiesce', 'pause', '--ttl', '1h')
@@ -139,7 +103,7 @@ class TestSnapshotCreate(SnapshotTestCase):
 
     def test_quiesce_none_is_crash_and_never_pauses(self):
         server, volumes = self.make_server(volumes=1)
-        self.write_generation(self.disks(server, volumes), 1)
+        self.write_generation(self.disk_paths(server, volumes), 1)
         result = self.snapshot(server)
         self.assertEqual('crash', result['consistency'])
         # Nova's createImage may itself freeze the guest around the root
@@ -149,7 +113,7 @@ class TestSnapshotCreate(SnapshotTestCase):
 
     def test_quiesce_stop_is_cold_and_starts_the_server_again(self):
         server, volumes = self.make_server(volumes=1)
-        expected = self.write_generation(self.disks(server, volumes), 1)
+        expected = self.write_generation(self.disk_paths(server, volumes), 1)
         result = self.snapshot(server, '--quiesce', 'stop')
         self.assertEqual('cold', result['consistency'])
         self.assertEqual(
@@ -171,7 +135,7 @@ class TestSnapshotCreate(SnapshotTestCase):
 
     def test_guest_agent_freezes_around_the_root_capture(self):
         server, _ = self.make_server()
-        expected = self.write_generation(self.disks(server, []), 1)
+        expected = self.write_generation(self.disk_paths(server, []), 1)
         result = self.snapshot(server, '--quiesce', 'guest-agent',
                                '--require-consistency')
         self.assertEqual('filesystem', result['consistency'])
@@ -238,7 +202,7 @@ class TestRollback(SnapshotTestCase):
 
     def test_rollback_returns_every_disk_to_the_set(self):
         server, volumes = self.make_server(volumes=2)
-        paths = self.disks(server, volumes)
+        paths = self.disk_paths(server, volumes)
         day1 = self.write_generation(paths, 1)
         result = self.snapshot(server, '--quiesce', 'pause')
         day2 = self.write_generation(paths, 2)
@@ -258,7 +222,7 @@ class TestRollback(SnapshotTestCase):
 
     def test_rollback_keeps_a_stopped_server_stopped(self):
         server, _ = self.make_server()
-        paths = self.disks(server, [])
+        paths = self.disk_paths(server, [])
         day1 = self.write_generation(paths, 1)
         result = self.snapshot(server)
         self.conn.compute.stop_server(server)
@@ -286,7 +250,7 @@ class TestReverts(SnapshotTestCase):
         flow = snapshot_flows.get_flow(
             {'kind': 'image'},
             [{'volume_id': volumes[0].id, 'device': '/dev/vdb'}], 'pause')
-        names = [atom.name for atom in _atoms(flow)] + ['@end']
+        names = [atom.name for atom in flowutils.atoms(flow)] + ['@end']
         self.assertGreater(len(names), 8)
         for name in names:
             rc, _, err = self.cli.run('snapshot', 'create', server.id,

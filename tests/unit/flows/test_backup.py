@@ -2,7 +2,7 @@ import testtools
 
 from backup_flows.flows import backup
 
-from tests.unit.flows.test_snapshot import atoms
+from tests import flowutils
 
 VOLUME = {'volume_id': 'v1', 'device': '/dev/vdb'}
 DISKS = [{'disk': 'vda', 'role': 'root-image', 'exporter': 'image'},
@@ -16,7 +16,7 @@ class BackupFlowTestCase(testtools.TestCase):
         return backup.get_flow({'kind': 'image'}, [VOLUME], 'pause', DISKS)
 
     def test_shape(self):
-        names = [a.name for a in atoms(self.flow())]
+        names = [a.name for a in flowutils.atoms(self.flow())]
         self.assertEqual(
             ['check-server', 'pause-server',
              'create-root-image', 'wait-root-captured',
@@ -38,14 +38,14 @@ class BackupFlowTestCase(testtools.TestCase):
                          set(self.flow().requires))
 
     def test_commit_waits_for_every_disk(self):
-        commit = next(a for a in atoms(self.flow())
+        commit = next(a for a in flowutils.atoms(self.flow())
                       if a.name == 'commit-backup')
         self.assertIn('written_vda', commit.requires)
         self.assertIn('written_vdb', commit.requires)
         self.assertEqual(['vda', 'vdb'], commit.inject['disk_order'])
 
     def test_export_volume_is_created_from_the_set_snapshot(self):
-        create = next(a for a in atoms(self.flow())
+        create = next(a for a in flowutils.atoms(self.flow())
                       if a.name == 'create-export-volume-vdb')
         self.assertEqual('volume_snapshot_v1',
                          create.rebind['snapshot_id'])

@@ -12,15 +12,8 @@ from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
 from backup_flows.tasks import volume as volume_tasks
 
+from tests import flowutils
 from tests.unit.repository import base
-
-
-def atoms(flow):
-    for node, _ in flow.iter_nodes():
-        if hasattr(node, 'iter_nodes'):
-            yield from atoms(node)
-        else:
-            yield node
 
 
 def disk(name, role, size=64 << 20):
@@ -43,7 +36,7 @@ class RestoreFlowTestCase(testtools.TestCase):
 
     def test_image_backed_shape(self):
         flow = restore.get_flow(IMAGE_BACKED, SERVER)
-        names = [a.name for a in atoms(flow)]
+        names = [a.name for a in flowutils.atoms(flow)]
         self.assertEqual('check-backup', names[0])
         self.assertEqual(['create-server', 'wait-server-active'], names[-2:])
         self.assertEqual(
@@ -64,14 +57,15 @@ class RestoreFlowTestCase(testtools.TestCase):
         self.assertEqual({'cloud', 'job_id', 'backup_id', 'repository_url'},
                          set(flow.requires))
         provided = set()
-        for atom in atoms(flow):
+        for atom in flowutils.atoms(flow):
             provided.update(atom.provides)
         self.assertEqual({'image_vda', 'image_vdb', 'image_vdc',
                           'volume_vdb', 'volume_vdc', 'server_id'}, provided)
 
     def test_server_gets_the_root_image_and_the_volumes(self):
         flow = restore.get_flow(IMAGE_BACKED, SERVER)
-        create = next(a for a in atoms(flow) if a.name == 'create-server')
+        create = next(a for a in flowutils.atoms(flow)
+                      if a.name == 'create-server')
         self.assertIsInstance(create, server_tasks.CreateServer)
         spec = create.inject['spec']
         self.assertEqual({'kind': 'image', 'key': 'image_vda'}, spec['root'])
@@ -84,20 +78,21 @@ class RestoreFlowTestCase(testtools.TestCase):
 
     def test_boot_from_volume_root_is_a_volume(self):
         flow = restore.get_flow(VOLUME_BACKED, SERVER)
-        names = [a.name for a in atoms(flow)]
+        names = [a.name for a in flowutils.atoms(flow)]
         self.assertEqual(
             ['check-backup', 'create-image-vda', 'upload-disk-vda',
              'wait-image-active-vda', 'create-volume-vda',
              'wait-volume-available-vda', 'delete-image-vda',
              'create-server', 'wait-server-active'], names)
-        create = next(a for a in atoms(flow) if a.name == 'create-server')
+        create = next(a for a in flowutils.atoms(flow)
+                      if a.name == 'create-server')
         self.assertEqual({'kind': 'volume', 'key': 'volume_vda'},
                          create.inject['spec']['root'])
         self.assertEqual([], create.inject['spec']['volumes'])
 
     def test_disk_tasks_use_the_disk_keys(self):
-        by_name = {a.name: a for a in atoms(restore.get_flow(IMAGE_BACKED,
-                                                             SERVER))}
+        by_name = {a.name: a for a in flowutils.atoms(
+            restore.get_flow(IMAGE_BACKED, SERVER))}
         upload = by_name['upload-disk-vdb']
         self.assertIsInstance(upload, image_tasks.UploadDiskToImage)
         self.assertEqual('image_vdb', upload.rebind['image_id'])
@@ -215,7 +210,8 @@ class CreateServerTestCase(testtools.TestCase):
 
     def task(self, disks):
         flow = restore.get_flow(disks, SERVER)
-        return next(a for a in atoms(flow) if a.name == 'create-server')
+        return next(a for a in flowutils.atoms(flow)
+                    if a.name == 'create-server')
 
     def test_image_backed_server_with_volumes_at_boot(self):
         task = self.task(IMAGE_BACKED)

@@ -3,14 +3,7 @@ import testtools
 from backup_flows.flows import rollback
 from backup_flows.flows import snapshot
 
-
-def atoms(flow):
-    for node, _ in flow.iter_nodes():
-        if hasattr(node, 'iter_nodes'):
-            yield from atoms(node)
-        else:
-            yield node
-
+from tests import flowutils
 
 VOLUMES = [{'volume_id': 'v1', 'device': '/dev/vdb'},
            {'volume_id': 'v2', 'device': '/dev/vdc'}]
@@ -20,7 +13,7 @@ class SnapshotFlowTestCase(testtools.TestCase):
 
     def test_pause_flow_shape(self):
         flow = snapshot.get_flow({'kind': 'image'}, VOLUMES, 'pause')
-        names = [a.name for a in atoms(flow)]
+        names = [a.name for a in flowutils.atoms(flow)]
         self.assertEqual(
             ['check-server', 'pause-server',
              'create-root-image', 'wait-root-captured',
@@ -34,7 +27,7 @@ class SnapshotFlowTestCase(testtools.TestCase):
         self.assertEqual({'cloud', 'server_id', 'set_meta'},
                          set(flow.requires))
         provided = set()
-        for atom in atoms(flow):
+        for atom in flowutils.atoms(flow):
             provided.update(atom.provides)
         self.assertIn('root_image_id', provided)
         self.assertIn('volume_snapshot_v1', provided)
@@ -44,22 +37,22 @@ class SnapshotFlowTestCase(testtools.TestCase):
         flow = snapshot.get_flow(
             {'kind': 'volume', 'volume_id': 'root', 'device': '/dev/vda'},
             [], 'none')
-        names = [a.name for a in atoms(flow)]
+        names = [a.name for a in flowutils.atoms(flow)]
         self.assertEqual(['check-server', 'create-volume-snapshot-root',
                           'wait-volume-snapshot-root',
                           'record-snapshot-set'], names)
-        create = next(a for a in atoms(flow)
+        create = next(a for a in flowutils.atoms(flow)
                       if a.name == 'create-volume-snapshot-root')
         self.assertEqual('root-volume', create.inject['volume']['role'])
 
     def test_atom_names_are_unique(self):
         flow = snapshot.get_flow({'kind': 'image'}, VOLUMES, 'pause')
-        names = [a.name for a in atoms(flow)]
+        names = [a.name for a in flowutils.atoms(flow)]
         self.assertEqual(len(names), len(set(names)))
 
     def test_delete_flow_marks_the_set_first(self):
         flow = snapshot.get_delete_flow(['i1'], ['s1', 's2'])
-        names = [a.name for a in atoms(flow)]
+        names = [a.name for a in flowutils.atoms(flow)]
         self.assertEqual('mark-set-deleting', names[0])
         self.assertEqual({'delete-image-i1', 'delete-volume-snapshot-s1',
                           'delete-volume-snapshot-s2'}, set(names[1:]))
@@ -75,10 +68,10 @@ class RollbackFlowTestCase(testtools.TestCase):
         self.assertEqual(
             ['check-server', 'stop-server', 'detach-volume-v1',
              'revert-volume-v1', 'attach-volume-v1', 'rebuild-server',
-             'start-server'], [a.name for a in atoms(flow)])
+             'start-server'], [a.name for a in flowutils.atoms(flow)])
         self.assertEqual({'cloud', 'server_id'}, set(flow.requires))
 
     def test_without_root_image(self):
         flow = rollback.get_flow(None, [])
         self.assertEqual(['check-server', 'stop-server', 'start-server'],
-                         [a.name for a in atoms(flow)])
+                         [a.name for a in flowutils.atoms(flow)])

@@ -209,6 +209,12 @@ def main():
                          m_time, m_bytes))
             print('%s: backup-flows %.1f s %d B; cinder-backup %.1f s %d B;'
                   ' manual root %.1f s %d B' % rows[-1], flush=True)
+            per_disk = {d['name']: d['stored_bytes'] for d in result['disks']}
+            volume_disk = result['disks'][-1]['name']
+            print('   backup-flows stored per disk: %s; volume only vs '
+                  'cinder-backup: %.3f' % (
+                      per_disk, per_disk[volume_disk] / max(c_bytes, 1)),
+                  flush=True)
 
         print()
         print('%-12s %12s %14s %12s %14s %12s %14s %8s %8s' % (

@@ -145,6 +145,9 @@ def main():
             _delete(conn, server, volume)
             for volume_id in volume_ids:
                 _delete(conn, None, conn.block_storage.get_volume(volume_id))
+            if restored and restored.get('image_id'):
+                conn.image.delete_image(restored['image_id'],
+                                        ignore_missing=True)
 
 
 def _delete(conn, server, volume):

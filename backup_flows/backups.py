@@ -149,16 +149,18 @@ def show(backup_id, url=None):
         return to_dict(repo.show_backup(backup_id), repo.url)
 
 
+def _server_id(server, cloud):
+    """Id of ``server``: an id is taken as is (the server may be deleted),
+    a name is looked up in the cloud; ``None`` for no server."""
+    if not server or uuidutils.is_uuid_like(server):
+        return server or None
+    return servers.find_server(clients.check_cloud(cloud), server).id
+
+
 def list_backups(server=None, url=None, cloud=None):
     """Backups, oldest first; ``server`` is a name or id (a name is
     resolved in the cloud; an id also matches deleted servers)."""
-    server_id = None
-    if server:
-        if uuidutils.is_uuid_like(server):
-            server_id = server
-        else:
-            server_id = servers.find_server(clients.check_cloud(cloud),
-                                            server).id
+    server_id = _server_id(server, cloud)
     with open_repository(url) as repo:
         documents, errors = repo.load_manifests()
         result = [to_dict(d, repo.url) for d in documents
@@ -210,10 +212,6 @@ def prune(policy, server=None, url=None, dry_run=False, cloud=None):
         raise exceptions.InvalidInput(
             reason='no retention rule given (--keep-last, --keep-daily, '
                    '... or [backup] keep_* options); refusing to prune')
-    server_id = None
-    if server:
-        server_id = (server if uuidutils.is_uuid_like(server) else
-                     servers.find_server(clients.check_cloud(cloud),
-                                         server).id)
+    server_id = _server_id(server, cloud)
     with open_repository(url) as repo:
         return repo.prune(policy, dry_run=dry_run, server=server_id)

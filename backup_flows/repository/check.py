@@ -70,9 +70,17 @@ def _verify_pack(repo, pack_id, entries, wanted):
     return pack_error, bad
 
 
-def run(repo, deep=False):
-    """Check ``repo`` (its caller holds a shared lock); return the report."""
-    documents, manifest_errors = repo.load_manifests()
+def run(repo, deep=False, documents=None):
+    """Check ``repo`` (its caller holds a shared lock); return the report.
+
+    :param documents: check only these manifests (already read) instead of
+        every backup; ``unreferenced_packs`` then counts the packs none of
+        them uses.
+    """
+    if documents is None:
+        documents, manifest_errors = repo.load_manifests()
+    else:
+        manifest_errors = {}
     index = repo.load_index()
     pack_sizes = {pack_mod.pack_id_from_name(name): size
                   for name, size in repo.backend.list(pack_mod.PREFIX)}

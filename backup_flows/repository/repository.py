@@ -365,10 +365,11 @@ class Repository:
 
     # -- maintenance (see check.py, prune.py, copy.py) ----------------
 
-    def check(self, deep=False):
-        """Verify the repository; return a report dict (see check.py)."""
+    def check(self, deep=False, documents=None):
+        """Verify the repository, or only the backups whose manifests are
+        ``documents``; return a report dict (see check.py)."""
         with self.lock(locks.SHARED):
-            return check_mod.run(self, deep=deep)
+            return check_mod.run(self, deep=deep, documents=documents)
 
     def prune(self, policy=None, dry_run=False, server=None):
         """Apply ``policy`` (retention.Policy) to every server's backups

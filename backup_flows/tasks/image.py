@@ -17,6 +17,17 @@ CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 
+def _delete_images(conn, images, result):
+    """Revert helper: delete ``images`` and the image id ``result`` (what
+    execute returned, if it got that far)."""
+    ids = {image.id for image in images}
+    if isinstance(result, str):
+        ids.add(result)
+    for image_id in ids:
+        LOG.info('Deleting image %s (revert)', image_id)
+        snapshot_sets.delete_image_quietly(conn, image_id)
+
+
 def _root_images(conn, set_meta):
     return [image for image, props in snapshot_sets.member_images(
         conn, job_id=set_meta['job_id'])
@@ -51,12 +62,7 @@ class CreateServerImage(base.BackupFlowsTask):
 
     def revert(self, result, cloud, server_id, set_meta, **kwargs):
         conn = clients.connect(cloud)
-        ids = {image.id for image in _root_images(conn, set_meta)}
-        if isinstance(result, str):
-            ids.add(result)
-        for image_id in ids:
-            LOG.info('Deleting image %s (revert)', image_id)
-            snapshot_sets.delete_image_quietly(conn, image_id)
+        _delete_images(conn, _root_images(conn, set_meta), result)
 
 
 class WaitForImageActive(base.BackupFlowsTask):
@@ -116,12 +122,7 @@ def images_of_job(conn, job_id, role):
 
 
 def _delete_images_of_job(conn, job_id, role, result):
-    ids = {image.id for image in images_of_job(conn, job_id, role)}
-    if isinstance(result, str):
-        ids.add(result)
-    for image_id in ids:
-        LOG.info('Deleting image %s (revert)', image_id)
-        snapshot_sets.delete_image_quietly(conn, image_id)
+    _delete_images(conn, images_of_job(conn, job_id, role), result)
 
 
 class UploadVolumeToImage(base.BackupFlowsTask):

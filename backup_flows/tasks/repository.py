@@ -166,13 +166,9 @@ def verify_backup(repo, backup_id, deep=False):
     are checked.
     """
     document = repo.show_backup(backup_id)
-    report = repo.check(deep=False)
+    report = repo.check(deep=False, documents=[document])
     problems = []
     for affected in report['affected']:
-        if affected['backup'] != backup_id:
-            continue
-        if affected.get('manifest'):
-            problems.append({'disk': None, 'problem': 'manifest unreadable'})
         for disk in affected['disks']:
             problems.append({'disk': disk['name'], 'problem':
                              '%d damaged chunks, first at offset %d'

@@ -81,14 +81,14 @@ class DeleteSnapshotSet(base.BackupFlowsTask):
     def execute(self, cloud, set_meta):
         conn = clients.connect(cloud)
         set_id = set_meta['set_id']
-        _set_member_status(conn, sets.member_images(conn, set_id=set_id),
-                           sets.member_snapshots(conn, set_id=set_id),
-                           sets.STATUS_DELETING)
-        for image, _ in sets.member_images(conn, set_id=set_id):
+        images = sets.member_images(conn, set_id=set_id)
+        snapshots = sets.member_snapshots(conn, set_id=set_id)
+        _set_member_status(conn, images, snapshots, sets.STATUS_DELETING)
+        for image, _ in images:
             LOG.info('Deleting image %s of transient set %s', image.id,
                      set_id)
             sets.delete_image_quietly(conn, image.id)
-        for snap, _ in sets.member_snapshots(conn, set_id=set_id):
+        for snap, _ in snapshots:
             LOG.info('Deleting snapshot %s of transient set %s', snap.id,
                      set_id)
             volume_tasks.delete_snapshot(conn, snap.id)

@@ -46,17 +46,9 @@ MiB = 1 << 20
 BLOCK = 4096
 
 
-def wait(fetch, ready, timeout=1800):
-    deadline = time.monotonic() + timeout
-    while True:
-        resource = fetch()
-        if resource.status == ready:
-            return resource
-        if resource.status in ('error', 'killed'):
-            raise RuntimeError('%s went %s' % (resource.id, resource.status))
-        if time.monotonic() > deadline:
-            raise RuntimeError('%s still %s' % (resource.id, resource.status))
-        time.sleep(0.5)
+def wait(get, resource_id, status):
+    return mc.wait_for_status(get, resource_id, status,
+                              failures=('error', 'killed'), wait=1800)
 
 
 def fill(path, source):
@@ -129,7 +121,7 @@ def cinder_backup(conn, volume_id, incremental):
     backup = conn.block_storage.create_backup(
         volume_id=volume_id, force=True, is_incremental=incremental,
         name='bench-%s' % ('incr' if incremental else 'full'))
-    wait(lambda: conn.block_storage.get_backup(backup.id), 'available')
+    wait(conn.block_storage.get_backup, backup.id, 'available')
     elapsed = time.monotonic() - start
     return elapsed, container_bytes(conn, container) - before, backup.id
 
@@ -138,7 +130,7 @@ def manual_root(conn, server_id, container, name, workdir):
     """createImage, download, upload to Swift: what an operator scripts."""
     start = time.monotonic()
     image = conn.compute.create_server_image(server_id, 'bench-manual')
-    wait(lambda: conn.image.get_image(image.id), 'active')
+    wait(conn.image.get_image, image.id, 'active')
     local = os.path.join(workdir, 'root.img')
     with open(local, 'wb') as f:
         resp = conn.image.download_image(image.id, stream=True)
@@ -184,9 +176,9 @@ def main():
     cinder_backups = []
     try:
         server = conn.compute.wait_for_server(server, wait=600)
-        wait(lambda: conn.block_storage.get_volume(volume.id), 'available')
+        wait(conn.block_storage.get_volume, volume.id, 'available')
         conn.compute.create_volume_attachment(server, volume_id=volume.id)
-        wait(lambda: conn.block_storage.get_volume(volume.id), 'in-use')
+        wait(conn.block_storage.get_volume, volume.id, 'in-use')
         root_path = mc.server_disk_path(server.id)
         volume_path = mc.volume_path(volume.id)
         fill(root_path, sources[0])
@@ -238,7 +230,7 @@ def main():
                 print('cleanup: backup %s: %s' % (backup_id, exc))
         conn.compute.delete_server(server.id, ignore_missing=True)
         conn.compute.wait_for_delete(server, wait=600)
-        wait(lambda: conn.block_storage.get_volume(volume.id), 'available')
+        wait(conn.block_storage.get_volume, volume.id, 'available')
         conn.block_storage.delete_volume(volume.id)
         for obj in conn.object_store.objects(container):
             conn.object_store.delete_object(obj, container=container)

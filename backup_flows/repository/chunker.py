@@ -12,7 +12,14 @@ mmap-able file); it cuts about 2.5 GiB/s on one core. The default target
 bench/repository/chunksize.py; see bench/repository/README.rst.
 """
 
+import io
+import os
+import stat
+
 import pyfastcdc
+
+# Bytes read from a stream at a time (plus up to max_size carried over).
+BLOCK_SIZE = 8 << 20
 
 ALGORITHM = 'fastcdc2020'
 
@@ -63,17 +70,86 @@ class Chunker:
         """A zero-filled bytes-like object of ``length`` (<= max_size)."""
         return memoryview(self._zeros)[:length]
 
-    def chunks(self, stream):
+    def chunks(self, stream, on_block=None):
         """Yield ``(length, data)`` for each chunk of ``stream``.
 
-        ``data`` is ``None`` for an all-zero chunk, else a new ``bytes``
-        object (pyfastcdc reuses its buffer). ``stream`` needs ``readinto``
-        or ``read``; it is read to its end.
+        ``data`` is ``None`` for an all-zero chunk, else a read-only
+        memoryview of the block it was read into (blocks are never reused,
+        so it stays valid). ``stream`` needs ``readinto`` or ``read``; it
+        is read to its end in blocks of ``BLOCK_SIZE`` bytes, and
+        ``on_block`` (when given) is called with every block, in order,
+        before its chunks are yielded (a whole-stream hash costs one call
+        per block instead of one per chunk).
+
+        The cut points are those of pyfastcdc's ``cut_stream``: a cut is
+        only looked for with at least ``max_size`` bytes ahead (or at the
+        end of the stream); the bytes after the last such cut of a block
+        are carried into the next block.
         """
         zeros = self._zeros
-        for chunk in self._cdc.cut_stream(stream):
-            # bytes.startswith is a memcmp; memoryview equality is not.
-            if zeros.startswith(chunk.data):
-                yield chunk.length, None
-            else:
-                yield chunk.length, bytes(chunk.data)
+        fill = _filler(stream)
+        carry = memoryview(b'')
+        eof = False
+        while not eof:
+            block = bytearray(len(carry) + BLOCK_SIZE)
+            block[:len(carry)] = carry
+            filled, eof = fill(block, len(carry))
+            view = memoryview(block)[:filled].toreadonly()
+            if on_block is not None and filled > len(carry):
+                on_block(view[len(carry):])
+            # Chunks starting after `last` might be cut differently with
+            # more bytes: they wait for the next block.
+            last = filled if eof else filled - self.max_size
+            carry = memoryview(b'')
+            for chunk in self._cdc.cut_buf(view):
+                if chunk.offset > last:
+                    carry = view[chunk.offset:]
+                    break
+                # bytes.startswith is a memcmp; memoryview equality is not.
+                if zeros.startswith(chunk.data):
+                    yield chunk.length, None
+                else:
+                    yield chunk.length, chunk.data
+
+
+def _filler(stream):
+    """Return ``fill(block, start) -> (filled, eof)`` reading ``stream``
+    into ``block`` from ``start`` until it is full or the stream ends."""
+    readinto = getattr(stream, 'readinto', None)
+    drop = _drop_behind(stream)
+    if readinto is None:
+        def readinto(view):
+            data = stream.read(len(view))
+            view[:len(data)] = data
+            return len(data)
+
+    def fill(block, start):
+        view = memoryview(block)
+        while start < len(block):
+            count = readinto(view[start:])
+            if not count:
+                return start, True
+            start += count
+        drop()
+        return start, False
+    return fill
+
+
+def _drop_behind(stream):
+    """Return a function that drops what was read of ``stream`` from the
+    page cache when it is a regular file (a disk image is read once; as
+    borg does, it should not evict the pages other programs use)."""
+    try:
+        fd = stream.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return lambda: None
+    done = os.lseek(fd, 0, os.SEEK_CUR)
+
+    def drop():
+        nonlocal done
+        position = os.lseek(fd, 0, os.SEEK_CUR)
+        os.posix_fadvise(fd, done, position - done, os.POSIX_FADV_DONTNEED)
+        done = position
+    return drop

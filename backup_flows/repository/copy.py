@@ -55,7 +55,7 @@ def _copy_disk(source, session, disk, same_ids, result):
             chunks.append([hex_id, length])
             continue
         chunks.append(None)
-        pending.append((len(chunks) - 1, source.pool.submit(
+        pending.append((len(chunks) - 1, source.read_pool.submit(
             reader.load_chunk, source, chunk_id)))
         while len(pending) > limit:
             drain_one()

@@ -2,7 +2,7 @@
 
 :func:`iter_extents` yields ``(offset, length, data)`` for a disk, ``data``
 being ``None`` for a zero run so a writer can leave a hole. Chunks are
-fetched, decrypted, decompressed and re-hashed on the repository's thread
+fetched, decrypted, decompressed and verified on the repository's read
 pool, a few ahead of the consumer. A chunk that is missing or does not match
 its id raises :class:`ChunkError` before any of its bytes are yielded:
 wrong bytes are never returned.
@@ -40,7 +40,8 @@ def load_chunk(repo, chunk_id):
     if len(stored) != length:
         raise ChunkError(chunk_id, 'pack %s is truncated' % pack_id)
     try:
-        return pack_mod.decode_blob(repo.keys, chunk_id, stored, raw_length)
+        return pack_mod.decode_blob(repo.keys, chunk_id, stored, raw_length,
+                                    rehash=False)
     except crypto.IntegrityError as exc:
         raise ChunkError(chunk_id, 'damaged in pack %s (%s)' % (pack_id, exc))
 
@@ -104,7 +105,7 @@ def _load_batch(repo, batch):
                                      % batch.pack_id)
         try:
             datas.append(pack_mod.decode_blob(repo.keys, chunk_id, stored,
-                                              raw_length))
+                                              raw_length, rehash=False))
         except crypto.IntegrityError as exc:
             return datas, ChunkError(chunk_id, 'damaged in pack %s (%s)'
                                      % (batch.pack_id, exc))
@@ -154,20 +155,21 @@ def _hinted(repo, plan):
 def iter_extents(repo, disk, lookahead=None):
     """Yield ``(offset, length, data_or_None)`` covering ``disk``.
 
-    Batches are read and verified on the repository's thread pool, at most
+    Batches are read and verified on the repository's read pool, at most
     ``lookahead`` of them ahead of the consumer (bounded memory).
 
     :raises ChunkError: at the first bad chunk, after every good chunk
         before it was yielded.
     """
-    lookahead = lookahead or repo.settings.workers + 2
+    lookahead = lookahead or 2 * repo.settings.workers + 2
     pending = collections.deque()
     in_flight = 0
     for entry in _hinted(repo, _plan(repo, disk)):
         if isinstance(entry, tuple):
             pending.append((entry, None))
             continue
-        pending.append((entry, repo.pool.submit(_load_batch, repo, entry)))
+        pending.append((entry, repo.read_pool.submit(_load_batch, repo,
+                                                     entry)))
         in_flight += 1
         while in_flight > lookahead:
             in_flight -= yield from _resolve(pending.popleft())
@@ -226,8 +228,8 @@ def write_to_file(repo, disk, path, sparse=True):
 
     With ``sparse`` a regular file is created or truncated and zero runs are
     left as holes; without it (or for a block device) zeros are written.
-    Batches are read, verified and written by the repository's thread pool,
-    at most ``workers + 2`` at a time.
+    Batches are read, verified and written by the repository's read pool,
+    at most ``2 * workers + 2`` at a time.
 
     :raises ChunkError: a chunk is missing or damaged; the file is then
         incomplete.
@@ -240,19 +242,24 @@ def write_to_file(repo, disk, path, sparse=True):
     skip_zeros = sparse and is_regular
     zeros = bytes(1 << 20)
     pending = collections.deque()
-    written = flushed = 0
-    limit = repo.settings.workers + 2
+    written = 0
+    # Write-behind marks: [dropped, flushed) has been handed to writeback,
+    # [flushed, end) not yet.
+    dropped = flushed = 0
+    limit = 2 * repo.settings.workers + 2
 
     def resolve_one():
-        nonlocal written, flushed
+        nonlocal written, dropped, flushed
         end, future = pending.popleft()
         written += future.result()
         # Every batch before this one is written too: start writing them
-        # back (asynchronously) so the final fsync is short.
+        # back (asynchronously) so the final fsync is short, and drop the
+        # previous range, written back by now, from the page cache (dirty
+        # pages cannot be dropped, clean ones are recycled at once).
         if end - flushed >= _WRITE_BEHIND:
-            os.posix_fadvise(fd, flushed, end - flushed,
+            os.posix_fadvise(fd, dropped, end - dropped,
                              os.POSIX_FADV_DONTNEED)
-            flushed = end
+            dropped, flushed = flushed, end
 
     try:
         for entry in _hinted(repo, _plan(repo, disk)):
@@ -262,7 +269,7 @@ def write_to_file(repo, disk, path, sparse=True):
                     written += entry[1]
                 continue
             offset, length = entry.items[-1][:2]
-            pending.append((offset + length, repo.pool.submit(
+            pending.append((offset + length, repo.read_pool.submit(
                 _write_batch, repo, entry, fd)))
             while len(pending) > limit:
                 resolve_one()

@@ -44,12 +44,6 @@ _BATCH_BYTES = 2 << 20
 _BATCH_CHUNKS = 64
 
 
-def _hash_batch(digest, batch, zeros):
-    """Add a batch to the whole-disk hash (one thread, batches in order)."""
-    for length, data in batch:
-        digest.update(zeros(length) if data is None else data)
-
-
 class BackupWriter:
     """One backup session; obtain it from ``Repository.start_backup()``."""
 
@@ -145,17 +139,22 @@ class BackupWriter:
         pending = collections.deque()
         limit = self._repo.settings.workers + 2
         pool = self._repo.pool
-        zeros = self._repo.chunker.zeros
         size = zero_bytes = 0
         new_before = self.stats['new_bytes']
 
+        hashing = collections.deque()
+
+        def hash_block(block):
+            # One thread adds the blocks to the whole-disk hash in order.
+            hashing.append(self._hasher.submit(digest.update, block))
+            while len(hashing) > 2:
+                hashing.popleft().result()
+
         def submit(batch):
-            pending.append((batch, pool.submit(self._prepare_batch, batch),
-                            self._hasher.submit(_hash_batch, digest, batch,
-                                                zeros)))
+            pending.append((batch, pool.submit(self._prepare_batch, batch)))
 
         def drain_one():
-            batch, prepared, hashed = pending.popleft()
+            batch, prepared = pending.popleft()
             for (length, data), result in zip(batch, prepared.result(),
                                               strict=True):
                 if data is None:
@@ -167,10 +166,9 @@ class BackupWriter:
                 chunk_id, stored = result
                 self._store(chunk_id, stored, length)
                 chunks.append([chunk_id.hex(), length])
-            hashed.result()
 
         batch, batch_bytes = [], 0
-        for length, data in self._repo.chunker.chunks(stream):
+        for length, data in self._repo.chunker.chunks(stream, hash_block):
             size += length
             batch.append((length, data))
             if data is None:
@@ -186,6 +184,8 @@ class BackupWriter:
             submit(batch)
         while pending:
             drain_one()
+        while hashing:
+            hashing.popleft().result()
         record = {'name': name, 'size': size, 'sha256': digest.hexdigest(),
                   'chunks': chunks}
         self.add_disk(record)

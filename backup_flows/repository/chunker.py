@@ -18,8 +18,10 @@ import stat
 
 import pyfastcdc
 
-# Bytes read from a stream at a time (plus up to max_size carried over).
-BLOCK_SIZE = 8 << 20
+# Bytes read from a stream at a time (at least 4 * max_size, plus up to
+# max_size carried over). Larger blocks were not faster, only bigger
+# (bench/repository/README.rst).
+BLOCK_SIZE = 2 << 20
 
 ALGORITHM = 'fastcdc2020'
 
@@ -87,11 +89,12 @@ class Chunker:
         are carried into the next block.
         """
         zeros = self._zeros
+        block_size = max(BLOCK_SIZE, 4 * self.max_size)
         fill = _filler(stream)
         carry = memoryview(b'')
         eof = False
         while not eof:
-            block = bytearray(len(carry) + BLOCK_SIZE)
+            block = bytearray(len(carry) + block_size)
             block[:len(carry)] = carry
             filled, eof = fill(block, len(carry))
             view = memoryview(block)[:filled].toreadonly()

@@ -6,16 +6,18 @@ A :class:`BackupWriter` is one backup session under a shared lock::
         writer.write_disk('vda', stream)       # any object with readinto/read
         backup_id = writer.commit(server='<server id>', metadata={...})
 
-Data flow of :meth:`BackupWriter.write_disk`: the calling thread cuts the
-stream into chunks (FastCDC) and groups them into batches of about 2 MiB;
-all-zero chunks become zero runs. Each batch goes to the repository's thread
-pool, which hashes its chunks (chunk ids) and, unless a chunk is already
-stored, compresses and seals it, and to a hashing thread that keeps the
-whole-disk SHA-256 in order. Results are consumed in order and appended to a
-pack; full packs are named (SHA-256) and uploaded by one uploader thread.
-Batching keeps thread hand-offs to a few per MiB. At most ``workers + 2``
-batches and two packs are in flight, so memory is bounded whatever the disk
-size (plus the chunk list, about 100 bytes per chunk).
+Data flow of :meth:`BackupWriter.write_disk`: the calling thread reads the
+stream in blocks of a few MiB, hands each block to a hashing thread that
+keeps the whole-disk SHA-256 in order, cuts it into chunks (FastCDC; chunks
+are views of the block, not copies) and groups them into batches of about
+2 MiB; all-zero chunks become zero runs. Each batch goes to the repository's
+thread pool, which hashes its chunks (chunk ids) and, unless a chunk is
+already stored, compresses and seals it. Results are consumed in order and
+appended to a pack; full packs are named (SHA-256) and uploaded by one
+uploader thread. Blocks and batches keep thread hand-offs to a few per MiB.
+At most ``workers + 2`` batches, three blocks being hashed and two packs are
+in flight, so memory is bounded whatever the disk size (plus the chunk list
+and the index entries of new chunks, a few hundred bytes per chunk).
 
 Write order: packs, then the index file naming them (at the latest at the end
 of each disk), then at :meth:`BackupWriter.commit` the manifest. Leaving the

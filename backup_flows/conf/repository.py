@@ -47,7 +47,8 @@ repository_opts = [
                default=0,
                min=0,
                help='Threads hashing, compressing and encrypting chunks. '
-                    '0: one per CPU, at most 4.'),
+                    '0: one per CPU, at most 4. Restores, checks and copies '
+                    'read with twice as many (reads wait on storage).'),
     cfg.IntOpt('lock_ttl',
                default=600,
                min=10,

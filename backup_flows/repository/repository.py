@@ -326,7 +326,8 @@ class Repository:
     def read_disk(self, backup_id, disk_name, verify_checksum=True):
         """Yield the bytes of a disk in order (zeros included).
 
-        Every chunk is verified against its id before it is yielded; with
+        Every chunk is verified before it is yielded (authenticated by
+        AES-GCM for its id when encrypted, its id recomputed when not); with
         ``verify_checksum`` the whole-disk SHA-256 is checked at the end too.
 
         :raises RepositoryCorrupted: damaged or missing data; no wrong byte

@@ -107,8 +107,9 @@ def run(repo, deep=False, documents=None):
             location = index.lookup(chunk_id)
             if location is not None and location[0] in pack_sizes:
                 by_pack[location[0]].append((chunk_id,) + location[1:])
-        futures = [(pack_id, repo.read_pool.submit(_verify_pack, repo, pack_id,
-                                              entries, referenced))
+        futures = [(pack_id, repo.read_pool.submit(_verify_pack, repo,
+                                                   pack_id, entries,
+                                                   referenced))
                    for pack_id, entries in by_pack.items()]
         for pack_id, future in futures:
             pack_error, pack_bad = future.result()

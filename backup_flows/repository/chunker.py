@@ -68,10 +68,6 @@ class Chunker:
             seed=params['seed'])
         self._zeros = bytes(self.max_size)
 
-    def zeros(self, length):
-        """A zero-filled bytes-like object of ``length`` (<= max_size)."""
-        return memoryview(self._zeros)[:length]
-
     def chunks(self, stream, on_block=None):
         """Yield ``(length, data)`` for each chunk of ``stream``.
 
@@ -128,13 +124,13 @@ def _filler(stream):
 
     def fill(block, start):
         view = memoryview(block)
-        while start < len(block):
+        eof = False
+        while start < len(block) and not eof:
             count = readinto(view[start:])
-            if not count:
-                return start, True
-            start += count
+            eof = not count
+            start += count or 0
         drop()
-        return start, False
+        return start, eof
     return fill
 
 

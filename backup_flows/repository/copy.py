@@ -29,7 +29,7 @@ def _same_ids(source, target):
 def _copy_disk(source, session, disk, same_ids, result):
     chunks = []
     pending = collections.deque()
-    limit = 2 * source.settings.workers + 2
+    limit = source.settings.read_workers + 2
 
     def drain_one():
         position, future = pending.popleft()

@@ -161,7 +161,7 @@ def iter_extents(repo, disk, lookahead=None):
     :raises ChunkError: at the first bad chunk, after every good chunk
         before it was yielded.
     """
-    lookahead = lookahead or 2 * repo.settings.workers + 2
+    lookahead = lookahead or repo.settings.read_workers + 2
     pending = collections.deque()
     in_flight = 0
     for entry in _hinted(repo, _plan(repo, disk)):
@@ -229,7 +229,7 @@ def write_to_file(repo, disk, path, sparse=True):
     With ``sparse`` a regular file is created or truncated and zero runs are
     left as holes; without it (or for a block device) zeros are written.
     Batches are read, verified and written by the repository's read pool,
-    at most ``2 * workers + 2`` at a time.
+    at most ``read_workers + 2`` at a time.
 
     :raises ChunkError: a chunk is missing or damaged; the file is then
         incomplete.
@@ -246,7 +246,7 @@ def write_to_file(repo, disk, path, sparse=True):
     # Write-behind marks: [dropped, flushed) has been handed to writeback,
     # [flushed, end) not yet.
     dropped = flushed = 0
-    limit = 2 * repo.settings.workers + 2
+    limit = repo.settings.read_workers + 2
 
     def resolve_one():
         nonlocal written, dropped, flushed

@@ -84,14 +84,11 @@ class Repository:
         self.keys = keys
         self.settings = settings
         self.chunker = chunker_mod.Chunker(config['chunker'])
-        # CPU-bound work of writers (hash, compress, seal)...
+        # CPU-bound work of writers (hash, compress, seal), and reads.
         self.pool = concurrent.futures.ThreadPoolExecutor(
             settings.workers, thread_name_prefix='repository')
-        # ... and reads, which also wait on storage: twice as many threads
-        # keep the CPUs busy while some wait (measured on restores from
-        # cold files; Swift range reads gain more).
         self.read_pool = concurrent.futures.ThreadPoolExecutor(
-            2 * settings.workers, thread_name_prefix='repository-read')
+            settings.read_workers, thread_name_prefix='repository-read')
         self.index = index_mod.Index()
 
     # -- opening -------------------------------------------------------

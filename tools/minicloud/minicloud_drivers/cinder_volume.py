@@ -7,6 +7,11 @@ raw file ``<minicloud_volumes_dir>/volume-<id>``, every snapshot a sparse copy
 ``device_path`` is the file itself, so Nova's attach, cinder-backup and the
 image transfers all move the real bytes.
 
+A volume whose type has the extra spec ``minicloud:file_size_mib`` is backed
+by a file of at most that many MiB, whatever its nominal size in GiB (the
+minicloud's ``minicloud-small`` type): Cinder counts in whole GiB, tests of
+copy, revert and failure paths need disks of tens of MiB to stay fast.
+
 The service runs as root on the test machine, so image conversions run
 without a root helper (``run_as_root=False``).
 """
@@ -29,6 +34,8 @@ volume_opts = [
 ]
 
 GiB = 1024 ** 3
+MiB = 1024 ** 2
+FILE_SIZE_SPEC = 'minicloud:file_size_mib'
 
 
 def sparse_copy(src, dst, size=None):
@@ -92,11 +99,20 @@ class FileVolumeDriver(driver.VolumeDriver):
     def _snapshot_path(self, snapshot):
         return os.path.join(self._dir, snapshot.name)
 
+    @staticmethod
+    def _file_size(volume, size_gb=None):
+        """Bytes of the file backing ``volume`` (at ``size_gb`` GiB)."""
+        size = (size_gb or volume.size) * GiB
+        vtype = volume.volume_type
+        specs = (vtype.extra_specs or {}) if vtype else {}
+        limit = specs.get(FILE_SIZE_SPEC)
+        return min(size, int(limit) * MiB) if limit else size
+
     # -- volumes and snapshots ----------------------------------------------
 
     def create_volume(self, volume):
         with open(self.local_path(volume), 'wb') as f:
-            f.truncate(volume.size * GiB)
+            f.truncate(self._file_size(volume))
         return {}
 
     def delete_volume(self, volume):
@@ -118,22 +134,23 @@ class FileVolumeDriver(driver.VolumeDriver):
 
     def create_volume_from_snapshot(self, volume, snapshot):
         sparse_copy(self._snapshot_path(snapshot), self.local_path(volume),
-                    volume.size * GiB)
+                    self._file_size(volume))
         return {}
 
     def create_cloned_volume(self, volume, src_vref):
         sparse_copy(self.local_path(src_vref), self.local_path(volume),
-                    volume.size * GiB)
+                    self._file_size(volume))
         return {}
 
     def extend_volume(self, volume, new_size):
-        os.truncate(self.local_path(volume), new_size * GiB)
+        os.truncate(self.local_path(volume),
+                    self._file_size(volume, new_size))
 
     def revert_to_snapshot(self, context, volume, snapshot):
         sparse_copy(self._snapshot_path(snapshot), self.local_path(volume),
-                    volume.size * GiB)
+                    self._file_size(volume))
         # revert must not change the volume's size
-        os.truncate(self.local_path(volume), volume.size * GiB)
+        os.truncate(self.local_path(volume), self._file_size(volume))
 
     # -- exports and connections --------------------------------------------
 
@@ -178,8 +195,14 @@ class FileVolumeDriver(driver.VolumeDriver):
             self.configuration.volume_dd_blocksize, size=volume.size,
             run_as_root=False, disable_sparse=disable_sparse)
         # qemu-img writes only the image's length: keep the volume's size
-        if os.path.getsize(path) < volume.size * GiB:
-            os.truncate(path, volume.size * GiB)
+        size = self._file_size(volume)
+        if os.path.getsize(path) > size:
+            raise RuntimeError('image %s (%d bytes) does not fit the %d-byte '
+                               'file of volume %s' % (
+                                   image_id, os.path.getsize(path), size,
+                                   volume.id))
+        if os.path.getsize(path) < size:
+            os.truncate(path, size)
 
     def copy_volume_to_image(self, context, volume, image_service,
                              image_meta):

@@ -1,5 +1,12 @@
-"""Polling of cloud resources with the configured timeout and interval."""
+"""Polling of cloud resources with the configured timeout and interval.
 
+Most state changes (pause, snapshot of a small volume, attach) finish within
+a second, a few take minutes: polls start FIRST_INTERVAL apart and double up
+to ``wait_interval``, so short changes are seen at once without polling long
+ones any more often than configured.
+"""
+
+import itertools
 import time
 
 from openstack import exceptions as sdk_exc
@@ -8,6 +15,17 @@ from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 
 CONF = bf_conf.CONF
+FIRST_INTERVAL = 0.25
+
+
+def intervals():
+    """Seconds to sleep between polls: FIRST_INTERVAL, doubling, then
+    ``wait_interval`` for ever."""
+    interval = min(FIRST_INTERVAL, CONF.wait_interval)
+    while interval < CONF.wait_interval:
+        yield interval
+        interval *= 2
+    yield from itertools.repeat(CONF.wait_interval)
 
 
 def wait_for(kind, ident, fetch, ready, failed=(), timeout=None):
@@ -28,6 +46,7 @@ def wait_for(kind, ident, fetch, ready, failed=(), timeout=None):
     else:
         target = 'ready'
     deadline = time.monotonic() + timeout
+    pauses = intervals()
     last = None
     while True:
         try:
@@ -44,13 +63,14 @@ def wait_for(kind, ident, fetch, ready, failed=(), timeout=None):
             raise exceptions.ResourceTimeout(kind=kind, ident=ident,
                                              status=target, timeout=timeout,
                                              last=last)
-        time.sleep(CONF.wait_interval)
+        time.sleep(next(pauses))
 
 
 def wait_for_delete(kind, ident, fetch, timeout=None):
     """Poll ``fetch()`` until it raises NotFoundException."""
     timeout = CONF.wait_timeout if timeout is None else timeout
     deadline = time.monotonic() + timeout
+    pauses = intervals()
     while True:
         try:
             resource = fetch()
@@ -61,7 +81,7 @@ def wait_for_delete(kind, ident, fetch, timeout=None):
                                              status='deleted',
                                              timeout=timeout,
                                              last=_status(resource))
-        time.sleep(CONF.wait_interval)
+        time.sleep(next(pauses))
 
 
 def _status(resource):

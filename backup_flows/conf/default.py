@@ -36,7 +36,9 @@ default_opts = [
     cfg.IntOpt('wait_interval',
                default=2,
                min=1,
-               help='Seconds between two polls of a cloud resource status.'),
+               help='Longest time in seconds between two polls of a cloud '
+                    'resource status: polls start a quarter of a second '
+                    'apart and double up to this.'),
 ]
 
 

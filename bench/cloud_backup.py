@@ -19,7 +19,7 @@ incremental one:
 Prints times, stored bytes and the ratios backup-flows / (Cinder backup +
 manual root path). Not a test::
 
-    tools/minicloud/minicloud start
+    tools/minicloud/minicloud start --with cinder-backup
     .venv/bin/pip install -r bench/repository/requirements.txt
     .venv/bin/python bench/cloud_backup.py
 """
@@ -150,7 +150,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seed', type=int, default=7)
     options = parser.parse_args()
-    mc.check_running()
+    mc.check_running(('cinder-backup',))
     conn = mc.connection('minicloud')
     workdir = tempfile.mkdtemp(prefix='bf-cloud-bench-')
     env = dict(os.environ, OS_CLIENT_CONFIG_FILE=mc.clouds_yaml(),

@@ -11,12 +11,19 @@ from tests.functional import minicloud as mc
 
 
 class ManageFixture(fixtures.Fixture):
-    """A ``backup-flows-manage`` with its own state_path (flow database)."""
+    """A ``backup-flows-manage`` with its own state_path (flow database),
+    on the minicloud's clouds.yaml or on ``clouds_yaml`` (a test's own
+    project, see ``minicloud.ProjectFixture``)."""
+
+    def __init__(self, clouds_yaml=None):
+        super().__init__()
+        self.clouds_yaml = clouds_yaml
 
     def _setUp(self):
         self.state = self.useFixture(fixtures.TempDir()).path
         self.env = dict(os.environ,
-                        OS_CLIENT_CONFIG_FILE=mc.clouds_yaml(),
+                        OS_CLIENT_CONFIG_FILE=(self.clouds_yaml or
+                                               mc.clouds_yaml()),
                         OS_CLOUD='minicloud',
                         XDG_DATA_HOME=self.state)
         self.env.pop('BACKUP_FLOWS_FAIL_BEFORE_TASK', None)

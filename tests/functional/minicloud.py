@@ -10,24 +10,35 @@ Tests subclass :class:`MiniCloudTestCase`; when the cloud is not running the
 test fails (never skips) and says how to start it.
 """
 
+import copy
 import hashlib
 import json
 import os
+import secrets
 import subprocess
 import time
+import uuid
 
+import fixtures
 from openstack import exceptions as sdk_exc
 import testtools
+import yaml
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-MINICLOUD = os.path.join(TOP, 'tools', 'minicloud', 'minicloud')
+from tools.minicloud import paths as mc_paths
+from tools.minicloud import state as mc_state
+
+MINICLOUD = mc_paths.LAUNCHER
 BASE_IMAGE = 'minicloud-base'
 BASE_IMAGE_NOAGENT = 'minicloud-base-noagent'
 FLAVOR = 'm1.tiny'  # 1 GiB root disk
 SMALL_FLAVOR = 'm1.nano'  # root disk as large as the image (64 MiB)
+# Volumes of this type are 64 MiB files whatever their nominal size (1 GiB
+# in Cinder's accounting): for tests where size is not the subject.
+SMALL_VOLUME_TYPE = mc_paths.SMALL_VOLUME_TYPE
 NETWORK = 'minicloud-net'
 WAIT = 180
+# seconds between two polls of a status (openstacksdk's default is 2)
+POLL = 0.5
 
 
 class MiniCloudNotRunning(Exception):
@@ -35,59 +46,98 @@ class MiniCloudNotRunning(Exception):
 
 
 def home():
-    """The minicloud's data directory."""
-    if os.environ.get('MINICLOUD_HOME'):
-        return os.path.abspath(os.environ['MINICLOUD_HOME'])
-    if os.geteuid() == 0:
-        return '/var/lib/backup-flows-minicloud'
-    return os.path.expanduser('~/.local/share/backup-flows-minicloud')
+    """The minicloud's data directory (``$MINICLOUD_HOME`` or default)."""
+    return mc_paths.settings().home
 
 
 def clouds_yaml():
     """Path of the clouds.yaml written by ``minicloud start``."""
-    return os.path.join(home(), 'clouds.yaml')
+    return mc_paths.settings().clouds_yaml
 
 
-def _alive(svc):
-    try:
-        with open('/proc/%d/stat' % svc['pid']) as f:
-            start = f.read().rsplit(')', 1)[1].split()[19]
-    except (OSError, IndexError, KeyError, TypeError):
-        return False
-    return start == svc.get('start_time')
-
-
-def check_running():
-    """Raise MiniCloudNotRunning unless every minicloud service runs."""
-    state_file = os.path.join(home(), 'run', 'state.json')
-    hint = ('start it with: tools/minicloud/minicloud start '
-            '(MINICLOUD_HOME=%s)' % home())
-    try:
-        with open(state_file) as f:
-            state = json.load(f)
-    except (OSError, ValueError):
+def check_running(components=()):
+    """Raise MiniCloudNotRunning unless every minicloud service runs (and
+    the optional ``components`` are on)."""
+    settings = mc_paths.settings()
+    hint = ('start it with: tools/minicloud/minicloud start%s '
+            '(MINICLOUD_HOME=%s)' % (
+                ' --with ' + ','.join(components) if components else '',
+                settings.home))
+    state, up = mc_state.running(settings)
+    if not state['services']:
         raise MiniCloudNotRunning('minicloud is not running; ' + hint)
-    dead = [n for n, s in state.get('services', {}).items() if not _alive(s)]
-    if not state.get('ready') or dead or not state.get('services'):
+    dead = sorted(set(state['services']) - set(up))
+    if not mc_state.is_ready(state, up):
         raise MiniCloudNotRunning('minicloud is not ready (dead: %s); %s'
                                   % (', '.join(dead) or 'none', hint))
-    if not os.path.exists(clouds_yaml()):
-        raise MiniCloudNotRunning('no %s; %s' % (clouds_yaml(), hint))
+    missing = [c for c in components
+               if c not in state.get('components', ())]
+    if missing:
+        raise MiniCloudNotRunning('minicloud component %s is not on; %s'
+                                  % (', '.join(missing), hint))
+    if not os.path.exists(settings.clouds_yaml):
+        raise MiniCloudNotRunning('no %s; %s' % (settings.clouds_yaml, hint))
 
 
-def connection(cloud='minicloud'):
+def connection(cloud='minicloud', config_file=None):
     """An openstacksdk Connection to one clouds.yaml entry.
 
     ``minicloud`` (project demo, non-admin), ``minicloud-alt`` (project
-    alt, non-admin) or ``minicloud-admin``.
+    alt, non-admin) or ``minicloud-admin``; from ``config_file`` when given
+    (a :class:`ProjectFixture`'s), else the minicloud's clouds.yaml.
     """
     import openstack.config
     import openstack.connection
     os.environ.setdefault('OS_CLIENT_CONFIG_FILE', clouds_yaml())
+    # load_envvars=False: OS_CLIENT_CONFIG_FILE would take precedence over
+    # config_files (and OS_CLOUD and OS_* over the entry).
     config = openstack.config.OpenStackConfig(
-        config_files=[clouds_yaml()], vendor_files=[])
+        config_files=[config_file or clouds_yaml()], vendor_files=[],
+        load_envvars=False)
     return openstack.connection.Connection(
         config=config.get_one(cloud=cloud))
+
+
+class ProjectFixture(fixtures.Fixture):
+    """A Keystone project of the test's own, with a member user.
+
+    ``clouds_yaml`` is a clouds.yaml whose ``minicloud`` entry is that user
+    in that project (the other entries as in the minicloud's). Tests whose
+    assertions cover every resource of a project run there, so that the
+    tests running beside them cannot change what they see. The user and the
+    project are deleted at cleanup, after the test's own cleanups.
+    """
+
+    def __init__(self, directory):
+        super().__init__()
+        self.directory = directory
+
+    def _setUp(self):
+        identity = connection('minicloud-admin').identity
+        name = 'ft-%s' % uuid.uuid4().hex[:12]
+        project = identity.create_project(name=name, domain_id='default')
+        self.addCleanup(identity.delete_project, project,
+                        ignore_missing=True)
+        password = secrets.token_hex(12)
+        user = identity.create_user(name=name, password=password,
+                                    domain_id='default',
+                                    default_project_id=project.id)
+        self.addCleanup(identity.delete_user, user, ignore_missing=True)
+        for role in ('member', 'reader'):
+            identity.assign_project_role_to_user(
+                project, user, identity.find_role(role, ignore_missing=False))
+        with open(clouds_yaml()) as f:
+            config = yaml.safe_load(f)
+        entry = copy.deepcopy(config['clouds']['minicloud'])
+        entry['auth'].update(username=name, password=password,
+                             project_name=name)
+        config['clouds']['minicloud'] = entry
+        self.clouds_yaml = os.path.join(self.directory, 'clouds.yaml')
+        fd = os.open(self.clouds_yaml, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600)
+        with os.fdopen(fd, 'w') as f:
+            yaml.safe_dump(config, f)
+        self.project_id = project.id
 
 
 def server_disk_path(server_id):
@@ -246,17 +296,31 @@ _BACKUP_BUSY = ('creating', 'restoring', 'deleting')
 class MiniCloudTestCase(testtools.TestCase):
     """Base class: fails (never skips) when the minicloud is not running.
 
-    Provides ``self.conn`` (demo, non-admin) and ``self.admin_conn`` and
+    Provides ``self.conn`` (non-admin: project demo, or a project of the
+    test's own when ``OWN_PROJECT`` is set) and ``self.admin_conn`` and
     helpers that create resources and register their cleanup.
+    ``self.clouds_yaml`` is the clouds.yaml whose ``minicloud`` entry
+    ``self.conn`` uses. ``COMPONENTS`` names the optional minicloud
+    components the test needs: without them it fails, saying how to start
+    them.
     """
+
+    OWN_PROJECT = False
+    # optional minicloud components the test needs (minicloud start --with)
+    COMPONENTS = ()
 
     def setUp(self):
         super().setUp()
         try:
-            check_running()
+            check_running(self.COMPONENTS)
         except MiniCloudNotRunning as e:
             self.fail(str(e))
-        self.conn = connection('minicloud')
+        self.clouds_yaml = clouds_yaml()
+        if self.OWN_PROJECT:
+            directory = self.useFixture(fixtures.TempDir()).path
+            self.clouds_yaml = self.useFixture(
+                ProjectFixture(directory)).clouds_yaml
+        self.conn = connection('minicloud', self.clouds_yaml)
         self.admin_conn = connection('minicloud-admin')
 
     def _name(self, kind):
@@ -266,16 +330,19 @@ class MiniCloudTestCase(testtools.TestCase):
     # -- servers with disks holding known bytes --------------------------
 
     # (offset, length) regions written by write_generation: within the
-    # 64 MiB root disk of a SMALL_FLAVOR server (volumes are 1 GiB).
+    # 64 MiB root disk of a SMALL_FLAVOR server and a SMALL_VOLUME_TYPE
+    # volume.
     REGIONS = ((1 << 20, 256 << 10), ((30 << 20) + 4096, 64 << 10),
                (60 << 20, 128 << 10))
 
     def make_server(self, volumes=0, image=BASE_IMAGE, flavor=SMALL_FLAVOR):
-        """A server with ``volumes`` attached 1 GiB volumes."""
+        """A 64 MiB root disk server with ``volumes`` attached volumes of
+        64 MiB (SMALL_VOLUME_TYPE)."""
         server = self.create_server(image=image, flavor=flavor)
         attached = []
         for _ in range(volumes):
-            volume = self.create_volume(size=1)
+            volume = self.create_volume(size=1,
+                                        volume_type=SMALL_VOLUME_TYPE)
             self.attach_volume(server, volume)
             attached.append(volume)
         return server, attached
@@ -314,7 +381,7 @@ class MiniCloudTestCase(testtools.TestCase):
         server = conn.compute.create_server(**args)
         self.addCleanup(self._delete_server, conn, server.id)
         return conn.compute.wait_for_server(server, status='ACTIVE',
-                                            wait=WAIT)
+                                            wait=WAIT, interval=POLL)
 
     @staticmethod
     def _delete_server(conn, server_id):
@@ -322,7 +389,7 @@ class MiniCloudTestCase(testtools.TestCase):
         if server is None:
             return
         conn.compute.delete_server(server, ignore_missing=True)
-        conn.compute.wait_for_delete(server, wait=WAIT)
+        conn.compute.wait_for_delete(server, wait=WAIT, interval=POLL)
 
     def wait_image_active(self, image_id, conn=None):
         conn = conn or self.conn
@@ -355,7 +422,8 @@ class MiniCloudTestCase(testtools.TestCase):
             size=size, name=self._name('volume'), **kwargs)
         self.addCleanup(self._delete_volume, conn, volume.id)
         return conn.block_storage.wait_for_status(
-            volume, status='available', failures=['error'], wait=WAIT)
+            volume, status='available', failures=['error'], wait=WAIT,
+            interval=POLL)
 
     def wait_volume(self, volume_id, status='available', conn=None,
                     **attrs):
@@ -375,7 +443,7 @@ class MiniCloudTestCase(testtools.TestCase):
         if volume is None:
             return
         conn.block_storage.delete_volume(volume_id, ignore_missing=True)
-        conn.block_storage.wait_for_delete(volume, wait=WAIT)
+        conn.block_storage.wait_for_delete(volume, wait=WAIT, interval=POLL)
 
     def create_snapshot(self, volume_id, conn=None, **kwargs):
         conn = conn or self.conn
@@ -383,7 +451,8 @@ class MiniCloudTestCase(testtools.TestCase):
             volume_id=volume_id, name=self._name('snap'), **kwargs)
         self.addCleanup(self._delete_snapshot, conn, snap.id)
         return conn.block_storage.wait_for_status(
-            snap, status='available', failures=['error'], wait=WAIT)
+            snap, status='available', failures=['error'], wait=WAIT,
+            interval=POLL)
 
     def wait_snapshot(self, snapshot_id, status='available', conn=None):
         """Wait (fetching afresh) until a volume snapshot has status."""
@@ -399,7 +468,7 @@ class MiniCloudTestCase(testtools.TestCase):
         if snap is None:
             return
         conn.block_storage.delete_snapshot(snapshot_id, ignore_missing=True)
-        conn.block_storage.wait_for_delete(snap, wait=WAIT)
+        conn.block_storage.wait_for_delete(snap, wait=WAIT, interval=POLL)
 
     def create_backup(self, volume_id, conn=None, **kwargs):
         """Back a volume up with cinder-backup; wait until available."""
@@ -422,7 +491,7 @@ class MiniCloudTestCase(testtools.TestCase):
         if backup is None:
             return
         conn.block_storage.delete_backup(backup_id, ignore_missing=True)
-        conn.block_storage.wait_for_delete(backup, wait=WAIT)
+        conn.block_storage.wait_for_delete(backup, wait=WAIT, interval=POLL)
 
     def attach_volume(self, server, volume, conn=None):
         """Attach and wait for in-use; detaches again at cleanup."""
@@ -430,7 +499,8 @@ class MiniCloudTestCase(testtools.TestCase):
         conn.compute.create_volume_attachment(server, volume_id=volume.id)
         self.addCleanup(self._detach_volume, conn, server.id, volume.id)
         return conn.block_storage.wait_for_status(
-            volume, status='in-use', failures=['error'], wait=WAIT)
+            volume, status='in-use', failures=['error'], wait=WAIT,
+            interval=POLL)
 
     def _detach_volume(self, conn, server_id, volume_id):
         # find_volume falls back to a name filter that Cinder refuses
@@ -444,4 +514,5 @@ class MiniCloudTestCase(testtools.TestCase):
         conn.compute.delete_volume_attachment(server_id, volume_id,
                                               ignore_missing=True)
         conn.block_storage.wait_for_status(
-            volume, status='available', failures=['error'], wait=WAIT)
+            volume, status='available', failures=['error'], wait=WAIT,
+            interval=POLL)

@@ -28,7 +28,7 @@ class BackupTestCase(mc.MiniCloudTestCase):
 
     def setUp(self):
         super().setUp()
-        self.cli = self.useFixture(cli.ManageFixture())
+        self.cli = self.useFixture(cli.ManageFixture(self.clouds_yaml))
         self.repo = os.path.join(self.cli.state, 'repo')
         self.cli.json('repository', 'init', self.repo)
 
@@ -214,8 +214,27 @@ def _text(value):
 
 
 class TestBackupReverts(BackupTestCase):
+    """A failure injected before each task of the backup flow in turn.
 
-    def test_failure_before_each_task_leaves_nothing(self):
+    The injection points are shared out between PARTS tests (each with a
+    server of its own) so that they run side by side.
+    """
+
+    PARTS = 4
+
+    def test_failure_before_each_task_leaves_nothing_1(self):
+        self._fail_before_each_task(0)
+
+    def test_failure_before_each_task_leaves_nothing_2(self):
+        self._fail_before_each_task(1)
+
+    def test_failure_before_each_task_leaves_nothing_3(self):
+        self._fail_before_each_task(2)
+
+    def test_failure_before_each_task_leaves_nothing_4(self):
+        self._fail_before_each_task(3)
+
+    def _fail_before_each_task(self, part):
         server, volumes = self.make_server(volumes=1)
         volume = {'volume_id': volumes[0].id, 'device': '/dev/sdb'}
         disks = [{'disk': 'vda', 'role': 'root-image', 'exporter': 'image'},
@@ -225,7 +244,7 @@ class TestBackupReverts(BackupTestCase):
                                          'pause', disks)
         names = [atom.name for atom in flowutils.atoms(flow)] + ['@end']
         self.assertGreater(len(names), 15)
-        for name in names:
+        for name in flowutils.part(names, part, self.PARTS):
             rc, _, err = self.cli.run('backup', 'create', server.id,
                                       '--repository', self.repo,
                                       fail_before=name)

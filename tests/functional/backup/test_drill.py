@@ -22,7 +22,7 @@ class DrillTestCase(mc.MiniCloudTestCase):
 
     def setUp(self):
         super().setUp()
-        self.cli = self.useFixture(cli.ManageFixture())
+        self.cli = self.useFixture(cli.ManageFixture(self.clouds_yaml))
         self.repo = os.path.join(self.cli.state, 'repo')
         self.cli.json('repository', 'init', self.repo)
 
@@ -30,7 +30,8 @@ class DrillTestCase(mc.MiniCloudTestCase):
         """A server with a root disk and one volume holding known bytes,
         backed up; return (backup, [sha256 of each disk])."""
         server = self.create_server(flavor=mc.SMALL_FLAVOR)
-        volume = self.create_volume(size=1)
+        volume = self.create_volume(size=1,
+                                    volume_type=mc.SMALL_VOLUME_TYPE)
         self.attach_volume(server, volume)
         paths = [mc.server_disk_path(server.id), mc.volume_path(volume.id)]
         for n, path in enumerate(paths):

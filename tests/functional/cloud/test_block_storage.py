@@ -72,6 +72,8 @@ class TestVolumes(mc.MiniCloudTestCase):
 
 class TestBackups(mc.MiniCloudTestCase):
 
+    COMPONENTS = ('cinder-backup',)
+
     def test_backup_and_restore_keep_bytes(self):
         bs = self.conn.block_storage
         volume = self.create_volume(size=1)
@@ -118,5 +120,6 @@ class TestImages(mc.MiniCloudTestCase):
         self.cleanup_image(image_id)
         self.wait_image_active(image_id)
         self.conn.block_storage.wait_for_status(
-            volume, status='available', failures=['error'], wait=mc.WAIT)
+            volume, status='available', failures=['error'], wait=mc.WAIT,
+            interval=mc.POLL)
         self.assertEqual(sha, self.download_image_sha256(image_id))

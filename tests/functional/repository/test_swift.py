@@ -291,7 +291,7 @@ class SwiftPruneTest(SwiftRepositoryTestCase):
 class SwiftCLITest(SwiftRepositoryTestCase):
 
     def test_cli_on_a_swift_url(self):
-        manage = self.useFixture(cli.ManageFixture())
+        manage = self.useFixture(cli.ManageFixture(self.clouds_yaml))
         manage.env['BACKUP_FLOWS_REPOSITORY_PASSPHRASE'] = PASSPHRASE
         # The cloud comes from --os-cloud / OS_CLOUD when the URL has none.
         url = 'swift://%s/cli' % self.container

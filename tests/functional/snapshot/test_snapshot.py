@@ -24,7 +24,7 @@ class SnapshotTestCase(mc.MiniCloudTestCase):
 
     def setUp(self):
         super().setUp()
-        self.cli = self.useFixture(cli.ManageFixture())
+        self.cli = self.useFixture(cli.ManageFixture(self.clouds_yaml))
 
     def members(self, server_id):
         images = [i for i, p in sets.member_images(self.conn)
@@ -128,7 +128,8 @@ class TestSnapshotCreate(SnapshotTestCase):
         server, _ = self.make_server()
         self.conn.compute.stop_server(server)
         self.conn.compute.wait_for_server(server, status='SHUTOFF',
-                                          wait=mc.WAIT)
+                                          wait=mc.WAIT,
+                                          interval=mc.POLL)
         result = self.snapshot(server, '--quiesce', 'pause')
         self.assertEqual('cold', result['consistency'])
         self.assertServerStatus(server.id, 'SHUTOFF')
@@ -164,6 +165,8 @@ class TestSnapshotCreate(SnapshotTestCase):
 
 
 class TestSnapshotLifecycle(SnapshotTestCase):
+    # snapshot expire acts on every set of the project
+    OWN_PROJECT = True
 
     def test_list_show_delete(self):
         server, volumes = self.make_server(volumes=1)
@@ -227,7 +230,8 @@ class TestRollback(SnapshotTestCase):
         result = self.snapshot(server)
         self.conn.compute.stop_server(server)
         self.conn.compute.wait_for_server(server, status='SHUTOFF',
-                                          wait=mc.WAIT)
+                                          wait=mc.WAIT,
+                                          interval=mc.POLL)
         self.write_generation(paths, 2)
         self.cli.json('snapshot', 'rollback', result['id'], '--yes')
         self.assertEqual(day1, [mc.sha256_of(p) for p in paths])
@@ -244,15 +248,26 @@ class TestRollback(SnapshotTestCase):
 
 
 class TestReverts(SnapshotTestCase):
+    """A failure injected before each task in turn. The injection points
+    are shared out between PARTS tests (each with a server of its own) so
+    that they run side by side."""
 
-    def test_create_failure_after_each_task_leaves_nothing(self):
+    PARTS = 2
+
+    def test_create_failure_after_each_task_leaves_nothing_1(self):
+        self._create_failure_after_each_task(0)
+
+    def test_create_failure_after_each_task_leaves_nothing_2(self):
+        self._create_failure_after_each_task(1)
+
+    def _create_failure_after_each_task(self, part):
         server, volumes = self.make_server(volumes=1)
         flow = snapshot_flows.get_flow(
             {'kind': 'image'},
             [{'volume_id': volumes[0].id, 'device': '/dev/vdb'}], 'pause')
         names = [atom.name for atom in flowutils.atoms(flow)] + ['@end']
         self.assertGreater(len(names), 8)
-        for name in names:
+        for name in flowutils.part(names, part, self.PARTS):
             rc, _, err = self.cli.run('snapshot', 'create', server.id,
                                       '--quiesce', 'pause',
                                       fail_before=name)
@@ -265,7 +280,13 @@ class TestReverts(SnapshotTestCase):
         jobs = self.cli.json('job', 'list')
         self.assertEqual({'REVERTED'}, {job['state'] for job in jobs})
 
-    def test_rollback_failure_after_each_task_restores_the_server(self):
+    def test_rollback_failure_after_each_task_restores_the_server_1(self):
+        self._rollback_failure_after_each_task(0)
+
+    def test_rollback_failure_after_each_task_restores_the_server_2(self):
+        self._rollback_failure_after_each_task(1)
+
+    def _rollback_failure_after_each_task(self, part):
         server, volumes = self.make_server(volumes=1)
         result = self.snapshot(server)
         names = ['check-server', 'stop-server',
@@ -273,7 +294,7 @@ class TestReverts(SnapshotTestCase):
                  'revert-volume-%s' % volumes[0].id,
                  'attach-volume-%s' % volumes[0].id,
                  'rebuild-server', 'start-server', '@end']
-        for name in names:
+        for name in flowutils.part(names, part, self.PARTS):
             rc, _, err = self.cli.run('snapshot', 'rollback', result['id'],
                                       '--yes', fail_before=name)
             self.assertEqual(1, rc, '%s: %s' % (name, err))
@@ -321,6 +342,8 @@ class TestResume(SnapshotTestCase):
 
 
 class TestBadInput(SnapshotTestCase):
+    # assertRefused compares every set member of the project
+    OWN_PROJECT = True
 
     def all_members(self):
         images = [i.id for i, _ in sets.member_images(self.conn)]

@@ -133,7 +133,8 @@ class TestBackup(BackupTestCase):
     def test_boot_from_volume_server(self):
         image = self.conn.image.find_image(mc.BASE_IMAGE,
                                            ignore_missing=False)
-        boot = self.create_volume(size=1, image_id=image.id)
+        boot = self.create_volume(size=1, image_id=image.id,
+                                  volume_type=mc.SMALL_VOLUME_TYPE)
         server = self.create_server(
             flavor=mc.SMALL_FLAVOR,
             block_device_mapping=[{'boot_index': 0, 'uuid': boot.id,

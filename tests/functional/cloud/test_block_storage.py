@@ -69,6 +69,35 @@ class TestVolumes(mc.MiniCloudTestCase):
         self.assertEqual(2 * GiB, os.path.getsize(clone_path))
         self.assertEqual(sha, mc.sha256_of(clone_path))
 
+    def test_small_volume_type_is_a_64_mib_file(self):
+        # minicloud-small: 64 MiB files whatever the nominal size, through
+        # create, snapshot, volume from snapshot, clone and image upload.
+        image = self.conn.image.find_image(mc.BASE_IMAGE,
+                                           ignore_missing=False)
+        volume = self.create_volume(size=1, image_id=image.id,
+                                    volume_type=mc.SMALL_VOLUME_TYPE)
+        path = mc.volume_path(volume.id)
+        self.assertEqual((1, 64 * MiB), (volume.size, os.path.getsize(path)))
+        self.assertEqual(self.download_image_sha256(image.id),
+                         mc.sha256_of(path))
+        mc.write_disk(path, 63 * MiB, b'end-of-small-volume' * 100)
+        sha = mc.sha256_of(path)
+        snap = self.create_snapshot(volume.id)
+        self.assertEqual(sha, mc.sha256_of(mc.snapshot_path(snap.id)))
+        for kwargs in ({'snapshot_id': snap.id},
+                       {'source_volid': volume.id}):
+            copy = self.create_volume(size=1,
+                                      volume_type=mc.SMALL_VOLUME_TYPE,
+                                      **kwargs)
+            self.assertEqual(sha, mc.sha256_of(mc.volume_path(copy.id)))
+        resp = self.conn.block_storage.upload_volume_to_image(
+            volume, self._name('upload'), disk_format='raw',
+            container_format='bare')
+        self.cleanup_image(resp['image_id'])
+        uploaded = self.wait_image_active(resp['image_id'])
+        self.assertEqual(64 * MiB, uploaded.size)
+        self.assertEqual(sha, self.download_image_sha256(resp['image_id']))
+
 
 class TestBackups(mc.MiniCloudTestCase):
 

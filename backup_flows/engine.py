@@ -22,10 +22,12 @@ import taskflow.engines
 from taskflow.patterns import linear_flow
 from taskflow.persistence import backends as tf_backends
 from taskflow.persistence import models
+from taskflow.types import failure
 
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import faults
+from backup_flows import keys
 from backup_flows import plugins
 
 LOG = logging.getLogger(__name__)
@@ -118,6 +120,9 @@ class Job:
             'updated_at': self.meta.get('updated_at'),
             'args': self.meta.get('args', {}),
             'error': self.meta.get('error'),
+            # {task: error} of reverts that failed: what they should have
+            # removed may be left in the cloud, tagged with the job id
+            'failed_reverts': self.meta.get('failed_reverts') or {},
             'tasks': [{'name': ad.name, 'state': ad.state}
                       for ad in self.flow_detail],
         }
@@ -196,6 +201,7 @@ def run_flow(flow_name, flow_args, store, job_id=None):
     with contextlib.closing(backend.get_connection()) as conn:
         conn.save_logbook(book)
     engine = _load_engine(flow, flow_detail, book, backend, store=store)
+    LOG.info('Job %s (%s) started', job_id, flow_name)
     return job_id, _run(engine, backend, flow_detail, flow_name)
 
 
@@ -223,14 +229,83 @@ def resume_job(job_id):
     return _run(engine, backend, flow_detail, job.flow)
 
 
+def failed_reverts(flow_detail):
+    """{atom name: error} of the reverts of a job that failed (their
+    guarded revert returned the REVERT_FAILED marker)."""
+    found = {}
+    for atom in flow_detail:
+        result = getattr(atom, 'revert_results', None)
+        if isinstance(result, dict) and keys.REVERT_FAILED in result:
+            found[atom.name] = result[keys.REVERT_FAILED]
+    return found
+
+
+def abort_job(job_id):
+    """Revert an interrupted job instead of resuming it.
+
+    The tasks it was running when it was interrupted (or, between two
+    tasks, the next one) are recorded as failed with JobAborted; running
+    the engine then reverts every task that ran, newest first, as after any
+    failure: the server goes back to its prior power state and what the job
+    created is deleted. Returns the job (now REVERTED).
+    """
+    backend = get_backend()
+    job = get_job(job_id)
+    if job.state not in RESUMABLE_STATES:
+        raise exceptions.JobNotAbortable(
+            job_id=job_id,
+            reason='it is %s (only an interrupted job can be aborted)'
+                   % job.state)
+    with contextlib.closing(backend.get_connection()) as conn:
+        book = conn.get_logbook(job_id)
+    flow_detail = book.find(job_id) or job.flow_detail
+    flow = build_flow(job.flow, job.meta.get('args', {}))
+    _save_meta(backend, flow_detail, owner=_owner(), aborted_at=_now())
+    engine = _load_engine(flow, flow_detail, book, backend)
+    engine.compile()
+    engine.prepare()
+    aborted = exceptions.JobAborted(job_id=job_id)
+    for name in _interrupted_atoms(flow_detail):
+        engine.storage.save(name, failure.Failure.from_exception(aborted),
+                            states.FAILURE)
+    try:
+        _run(engine, backend, flow_detail, job.flow)
+    except exceptions.JobAborted:
+        pass
+    return get_job(job_id)
+
+
+def _interrupted_atoms(flow_detail):
+    """Atoms to mark failed: those running (or reverting: the revert goes
+    on), else the first that has not run."""
+    atoms = [ad for ad in flow_detail if not ad.name.startswith('_')]
+    if any(ad.state in (states.REVERTING, states.REVERTED,
+                        states.REVERT_FAILURE, states.FAILURE)
+           for ad in atoms):
+        return []
+    running = [ad.name for ad in atoms if ad.state == states.RUNNING]
+    pending = [ad.name for ad in atoms
+               if ad.state in (None, states.PENDING)]
+    return running or pending[:1]
+
+
 def _run(engine, backend, flow_detail, flow_name):
     try:
         engine.run()
+    except KeyboardInterrupt:
+        raise exceptions.JobInterrupted(flow=flow_name,
+                                        job_id=flow_detail.uuid) from None
     except Exception as exc:
         cause = _root_cause(exc)
-        _save_meta(backend, flow_detail, error=str(cause))
+        failed = failed_reverts(flow_detail)
+        _save_meta(backend, flow_detail, error=str(cause),
+                   failed_reverts=failed)
         LOG.debug('Job %s (%s) failed', flow_detail.uuid, flow_name,
                   exc_info=True)
+        if failed:
+            raise exceptions.FlowRevertIncomplete(
+                flow=flow_name, job_id=flow_detail.uuid, reason=cause,
+                failed=', '.join(sorted(failed)))
         if isinstance(cause, exceptions.BackupFlowsError):
             raise cause
         raise exceptions.FlowFailed(flow=flow_name, job_id=flow_detail.uuid,

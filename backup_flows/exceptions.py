@@ -64,6 +64,32 @@ class FlowFailed(BackupFlowsError):
                '%(reason)s')
 
 
+class FlowRevertIncomplete(FlowFailed):
+    msg_fmt = ('%(flow)s job %(job_id)s failed: %(reason)s; reverting it '
+               'left work undone: the revert of %(failed)s failed, and what '
+               'it should have removed carries the job id')
+
+
+class CleanupIncomplete(BackupFlowsError):
+    msg_fmt = 'Could not delete %(kind)s %(ids)s'
+
+
+class JobNotAbortable(BackupFlowsError):
+    msg_fmt = 'Job %(job_id)s cannot be aborted: %(reason)s'
+    exit_code = EXIT_USAGE
+
+
+class JobAborted(BackupFlowsError):
+    msg_fmt = 'Job %(job_id)s was aborted (job abort)'
+
+
+class JobInterrupted(BackupFlowsError):
+    msg_fmt = ('%(flow)s job %(job_id)s was interrupted; continue it with '
+               '"backup-flows-manage job resume %(job_id)s" or revert it '
+               'with "backup-flows-manage job abort %(job_id)s"')
+    exit_code = 130
+
+
 class JobNotFound(NotFound):
     msg_fmt = 'Job %(job_id)s not found.'
 

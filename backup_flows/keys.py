@@ -25,3 +25,7 @@ TARGET_CLOUD = 'target_cloud'
 
 # What a flow hands back to its caller (a plain dict).
 RESULT = 'result'
+
+# Key of the revert result a task's guarded revert returns when its body
+# failed (tasks/base.py); engine.failed_reverts() looks for it.
+REVERT_FAILED = 'backup_flows_revert_failed'

@@ -322,6 +322,9 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
         _, result = engine.run_flow(keys.FLOW_RESTORE,
                                     {'disks': disks, 'server': server},
                                     store, job_id=job_id)
+    except (exceptions.FlowRevertIncomplete, exceptions.JobInterrupted):
+        # not "failed and was reverted": they say what was not undone
+        raise
     except exceptions.BackupFlowsError as exc:
         reason = (exc.kwargs['reason']
                   if isinstance(exc, exceptions.FlowFailed) else exc)

@@ -13,7 +13,7 @@ def print_job_result(result):
 
 
 class JobCommands:
-    """Flow runs (jobs): list, show and resume them."""
+    """Flow runs (jobs): list, show, resume and abort them."""
 
     def list(self):
         """List every job, oldest first."""
@@ -31,6 +31,15 @@ class JobCommands:
         """Resume an interrupted job from its persisted state."""
         store = engine.resume_job(job_id)
         print_job_result(store.get('result'))
+
+
+    @args('job_id', metavar='JOB_ID', help='Job id.')
+    def abort(self, job_id):
+        """Revert an interrupted job: the server back to its prior power
+        state, every resource the job created deleted."""
+        job = engine.abort_job(job_id).to_dict()
+        common.print_item({key: job[key] for key in
+                           ('id', 'flow', 'state', 'failed_reverts')})
 
 
 class FlowCommands:

@@ -106,7 +106,8 @@ def main(argv=None):
         return exc.exit_code
     except KeyboardInterrupt:
         _error('interrupted; an interrupted job can be resumed with '
-               '"backup-flows-manage job resume ID"')
+               '"backup-flows-manage job resume ID" or reverted with '
+               '"backup-flows-manage job abort ID" (job list shows it)')
         return 130
     except Exception as exc:
         LOG.debug('Unexpected error', exc_info=True)

@@ -9,11 +9,12 @@ from oslo_config import cfg
 from backup_flows.conf import backup
 from backup_flows.conf import default
 from backup_flows.conf import engine
+from backup_flows.conf import fault_injection
 from backup_flows.conf import repository
 
 CONF = cfg.CONF
 
-OPTION_MODULES = (default, engine, repository, backup)
+OPTION_MODULES = (default, engine, repository, backup, fault_injection)
 
 
 def register_opts(conf):

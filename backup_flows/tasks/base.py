@@ -1,8 +1,54 @@
 """Base class of every backup-flows task."""
 
+import functools
+
+from oslo_log import log as logging
 from taskflow import task
 
+from backup_flows import exceptions
 from backup_flows import faults
+from backup_flows import keys
+
+LOG = logging.getLogger(__name__)
+
+
+def _guarded(revert):
+    """Wrap a task's revert so that it never raises.
+
+    In TaskFlow a revert that raises stops the reverting: the tasks before
+    it (unpause, start the server again) would never be undone. The error
+    is logged and recorded instead, and the rest of the chain runs.
+    """
+
+    @functools.wraps(revert)
+    def guarded(self, *args, **kwargs):
+        try:
+            faults.fail_revert_if_requested(self.name)
+            return revert(self, *args, **kwargs)
+        except Exception as exc:
+            LOG.error('Revert of task %s failed: %s; what it should have '
+                      'removed may be left behind (it carries the job id)',
+                      self.name, exc)
+            LOG.debug('Revert of task %s failed', self.name, exc_info=True)
+            # persisted by TaskFlow as the atom's revert result
+            return {keys.REVERT_FAILED: '%s: %s' % (type(exc).__name__, exc)}
+
+    return guarded
+
+
+def delete_each(kind, ids, delete):
+    """Revert helper: ``delete(id)`` every one of ``ids``, then raise one
+    CleanupIncomplete naming those that could not be deleted."""
+    left = []
+    for ident in sorted(ids):
+        LOG.info('Deleting %s %s (revert)', kind, ident)
+        try:
+            delete(ident)
+        except Exception as exc:
+            LOG.warning('Could not delete %s %s: %s', kind, ident, exc)
+            left.append(ident)
+    if left:
+        raise exceptions.CleanupIncomplete(kind=kind, ids=', '.join(left))
 
 
 class BackupFlowsTask(task.Task):
@@ -10,7 +56,14 @@ class BackupFlowsTask(task.Task):
 
     Subclasses name their atoms explicitly (atom names are persisted
     identities) and keep only plain data in what they require and provide.
+    Every ``revert`` a subclass defines is guarded: it never raises (see
+    ``_guarded``).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if 'revert' in cls.__dict__:
+            cls.revert = _guarded(cls.__dict__['revert'])
 
     def pre_execute(self):
         faults.fail_if_requested(self.name)

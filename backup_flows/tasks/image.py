@@ -23,9 +23,8 @@ def _delete_images(conn, images, result):
     ids = {image.id for image in images}
     if isinstance(result, str):
         ids.add(result)
-    for image_id in ids:
-        LOG.info('Deleting image %s (revert)', image_id)
-        snapshot_sets.delete_image_quietly(conn, image_id)
+    base.delete_each('image', ids, lambda image_id: conn.image.delete_image(
+        image_id, ignore_missing=True))
 
 
 def _root_images(conn, set_meta):
@@ -150,12 +149,8 @@ class UploadVolumeToImage(base.BackupFlowsTask):
         return image_id
 
     def revert(self, result, cloud, job_id, spec, **kwargs):
-        try:
-            _delete_images_of_job(clients.connect(cloud), job_id,
-                                  spec['role'], result)
-        except Exception:
-            LOG.exception('Could not delete the image of %s (revert)',
-                          spec['role'])
+        _delete_images_of_job(clients.connect(cloud), job_id,
+                              spec['role'], result)
 
 
 class CreateImage(base.BackupFlowsTask):
@@ -185,12 +180,8 @@ class CreateImage(base.BackupFlowsTask):
         return image.id
 
     def revert(self, result, cloud, job_id, spec, **kwargs):
-        try:
-            _delete_images_of_job(clients.connect(cloud), job_id,
-                                  spec['role'], result)
-        except Exception:
-            LOG.exception('Could not delete the image of %s (revert)',
-                          spec['role'])
+        _delete_images_of_job(clients.connect(cloud), job_id,
+                              spec['role'], result)
 
 
 class _DiskBody:

@@ -149,13 +149,10 @@ class CommitBackup(base.BackupFlowsTask):
         return backup_id
 
     def revert(self, result, repository_url, backup_id, **kwargs):
-        try:
-            with open_repository(repository_url) as repo:
-                if backup_id in repo.backup_ids():
-                    LOG.info('Forgetting backup %s (revert)', backup_id)
-                    repo.forget([backup_id])
-        except Exception:
-            LOG.exception('Could not forget backup %s (revert)', backup_id)
+        with open_repository(repository_url) as repo:
+            if backup_id in repo.backup_ids():
+                LOG.info('Forgetting backup %s (revert)', backup_id)
+                repo.forget([backup_id])
 
 
 def verify_backup(repo, backup_id, deep=False):

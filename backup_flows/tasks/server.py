@@ -85,11 +85,7 @@ class _UndoablePowerChange(_ChangePowerState):
     def revert(self, result, cloud, server_id, server_state, **kwargs):
         if server_state['status'] != self.from_status:
             return
-        try:
-            self._act(cloud, server_id, self.undo_action, self.from_status)
-        except Exception:
-            LOG.exception('Could not return server %s to %s', server_id,
-                          self.from_status)
+        self._act(cloud, server_id, self.undo_action, self.from_status)
 
 
 class PauseServer(_UndoablePowerChange):
@@ -263,24 +259,20 @@ class CreateServer(base.BackupFlowsTask):
         return server.id
 
     def revert(self, result, cloud, job_id, spec, **kwargs):
-        try:
-            conn = clients.connect(cloud)
-            ids = {srv.id for srv in servers_of_job(conn, job_id,
-                                                    spec['name'])}
-            if isinstance(result, str):
-                ids.add(result)
-            for server_id in ids:
-                LOG.info('Deleting server %s (revert)', server_id)
-                delete_server(conn, server_id)
-            volume_keys = [vol['key'] for vol in spec.get('volumes') or []]
-            if spec['root']['kind'] == 'volume':
-                volume_keys.append(spec['root']['key'])
-            for key in volume_keys if ids else ():
-                if kwargs.get(key):
-                    _wait_volume_released(conn, kwargs[key])
-        except Exception:
-            LOG.exception('Could not delete the server %s (revert)',
-                          spec['name'])
+        conn = clients.connect(cloud)
+        ids = {srv.id for srv in servers_of_job(conn, job_id,
+                                                spec['name'])}
+        if isinstance(result, str):
+            ids.add(result)
+        for server_id in ids:
+            LOG.info('Deleting server %s (revert)', server_id)
+            delete_server(conn, server_id)
+        volume_keys = [vol['key'] for vol in spec.get('volumes') or []]
+        if spec['root']['kind'] == 'volume':
+            volume_keys.append(spec['root']['key'])
+        for key in volume_keys if ids else ():
+            if kwargs.get(key):
+                _wait_volume_released(conn, kwargs[key])
 
 
 class WaitForServerActive(base.BackupFlowsTask):

@@ -59,14 +59,10 @@ class MarkSnapshotSetDeleting(base.BackupFlowsTask):
                            sets.STATUS_DELETING)
 
     def revert(self, result, cloud, set_id, **kwargs):
-        try:
-            conn = clients.connect(cloud)
-            _set_member_status(conn, sets.member_images(conn, set_id=set_id),
-                               sets.member_snapshots(conn, set_id=set_id),
-                               sets.STATUS_AVAILABLE)
-        except Exception:
-            LOG.exception('Could not mark snapshot set %s available again',
-                          set_id)
+        conn = clients.connect(cloud)
+        _set_member_status(conn, sets.member_images(conn, set_id=set_id),
+                           sets.member_snapshots(conn, set_id=set_id),
+                           sets.STATUS_AVAILABLE)
 
 
 class DeleteSnapshotSet(base.BackupFlowsTask):

@@ -74,13 +74,9 @@ class CreateVolumeSnapshot(base.BackupFlowsTask):
         ids = {snap.id for snap in self._mine(conn, set_meta, volume)}
         if isinstance(result, str):
             ids.add(result)
-        for snapshot_id in ids:
-            LOG.info('Deleting volume snapshot %s (revert)', snapshot_id)
-            try:
-                delete_snapshot(conn, snapshot_id)
-            except Exception:
-                LOG.exception('Could not delete volume snapshot %s',
-                              snapshot_id)
+        base.delete_each('volume snapshot', ids,
+                         lambda snapshot_id: delete_snapshot(conn,
+                                                             snapshot_id))
 
 
 class WaitForVolumeSnapshotAvailable(base.BackupFlowsTask):
@@ -135,11 +131,7 @@ class DetachVolume(base.BackupFlowsTask):
         wait_for_volume(conn, vid, 'available')
 
     def revert(self, result, cloud, server_id, volume, **kwargs):
-        try:
-            attach_volume(clients.connect(cloud), server_id, volume)
-        except Exception:
-            LOG.exception('Could not attach volume %s again',
-                          volume['volume_id'])
+        attach_volume(clients.connect(cloud), server_id, volume)
 
 
 def attach_volume(conn, server_id, volume):
@@ -255,18 +247,14 @@ class CreateVolume(base.BackupFlowsTask):
         return volume.id
 
     def revert(self, result, cloud, job_id, spec, **kwargs):
-        try:
-            conn = clients.connect(cloud)
-            ids = {vol.id for vol in volumes_of_job(conn, job_id,
-                                                    spec['role'])}
-            if isinstance(result, str):
-                ids.add(result)
-            for volume_id in ids:
-                LOG.info('Deleting volume %s (revert)', volume_id)
-                delete_volume(conn, volume_id)
-        except Exception:
-            LOG.exception('Could not delete the volume of %s (revert)',
-                          spec['role'])
+        conn = clients.connect(cloud)
+        ids = {vol.id for vol in volumes_of_job(conn, job_id,
+                                                spec['role'])}
+        if isinstance(result, str):
+            ids.add(result)
+        for volume_id in ids:
+            LOG.info('Deleting volume %s (revert)', volume_id)
+            delete_volume(conn, volume_id)
 
 
 class WaitForVolumeAvailable(base.BackupFlowsTask):

@@ -26,18 +26,34 @@ class ManageFixture(fixtures.Fixture):
                                                mc.clouds_yaml()),
                         OS_CLOUD='minicloud',
                         XDG_DATA_HOME=self.state)
-        self.env.pop('BACKUP_FLOWS_FAIL_BEFORE_TASK', None)
 
     def command(self, *argv):
         return [sys.executable, '-m', 'backup_flows.cmd.manage'] + list(argv)
 
-    def run(self, *argv, fail_before=None, timeout=600):
-        """Run the CLI; return (exit status, stdout, stderr)."""
-        env = dict(self.env)
-        if fail_before:
-            env['BACKUP_FLOWS_FAIL_BEFORE_TASK'] = fail_before
+    def fault_config(self, fail_before=None, fail_revert=None,
+                     hang_before=None):
+        """A configuration file setting the [fault_injection] options."""
+        path = os.path.join(self.state, 'fault-injection.conf')
+        with open(path, 'w') as f:
+            f.write('[fault_injection]\n')
+            for option, value in (('fail_before_task', fail_before),
+                                  ('fail_revert_of_task', fail_revert),
+                                  ('hang_before_task', hang_before)):
+                if value:
+                    f.write('%s = %s\n' % (option, value))
+        return path
+
+    def run(self, *argv, fail_before=None, fail_revert=None, timeout=600):
+        """Run the CLI; return (exit status, stdout, stderr).
+
+        ``fail_before`` and ``fail_revert`` name the task before which the
+        flow fails and the task whose revert fails ([fault_injection]).
+        """
+        if fail_before or fail_revert:
+            argv = ('--config-file',
+                    self.fault_config(fail_before, fail_revert)) + argv
         proc = subprocess.run(self.command(*argv), capture_output=True,
-                              text=True, env=env, timeout=timeout)
+                              text=True, env=self.env, timeout=timeout)
         return proc.returncode, proc.stdout, proc.stderr
 
     def json(self, *argv, **kwargs):
@@ -48,7 +64,12 @@ class ManageFixture(fixtures.Fixture):
                                                        err))
         return json.loads(out)
 
-    def popen(self, *argv):
+    def popen(self, *argv, hang_before=None):
+        """Start the CLI; ``hang_before`` names a task before which it
+        waits (for the test to kill it there)."""
+        if hang_before:
+            argv = ('--config-file',
+                    self.fault_config(hang_before=hang_before)) + argv
         return subprocess.Popen(self.command(*argv), env=self.env,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)

@@ -69,19 +69,56 @@ class EngineTestCase(testtools.TestCase):
             error = self.assertRaises(exceptions.InvalidInput, self.run_toy)
         self.assertEqual(exceptions.EXIT_USAGE, error.exit_code)
 
+    def inject(self, option, value):
+        CONF.set_override(option, value, group='fault_injection')
+        self.addCleanup(CONF.clear_override, option, group='fault_injection')
+
     def test_injected_failure_before_a_task(self):
-        self.useFixture(fixtures.EnvironmentVariable(faults.ENV_VAR, 'two'))
+        self.inject('fail_before_task', 'two')
         self.assertRaises(exceptions.FlowFailed, self.run_toy)
         self.assertEqual(['execute one', 'revert two', 'revert one'],
                          self.lines())
 
+    def test_no_failure_injected_by_default(self):
+        self.assertIsNone(CONF.fault_injection.fail_before_task)
+        self.assertIsNone(CONF.fault_injection.fail_revert_of_task)
+        self.useFixture(fixtures.EnvironmentVariable(
+            'BACKUP_FLOWS_FAIL_BEFORE_TASK', 'two'))
+        job_id, _ = self.run_toy()
+        self.assertEqual('SUCCESS', engine.get_job(job_id).state)
+
+    def test_a_failed_revert_lets_the_chain_go_on_and_is_reported(self):
+        self.inject('fail_revert_of_task', 'two')
+        error = self.assertRaises(exceptions.FlowRevertIncomplete,
+                                  self.run_toy, fail_at='three')
+        # two's revert failed before its body: one is reverted all the same
+        self.assertEqual(['execute one', 'execute two', 'execute three',
+                          'revert three', 'revert one'], self.lines())
+        self.assertIn('step three failed', str(error))
+        self.assertIn('the revert of two failed', str(error))
+        self.assertEqual(exceptions.EXIT_FAILED, error.exit_code)
+        job = engine.list_jobs()[0]
+        self.assertEqual('REVERTED', job.state)
+        self.assertEqual({'two': 'InjectedFailure: failure injected in the '
+                                 'revert of task two'},
+                         job.to_dict()['failed_reverts'])
+
     def test_injected_failure_at_the_end(self):
-        self.useFixture(fixtures.EnvironmentVariable(faults.ENV_VAR,
-                                                     faults.END_OF_FLOW))
+        self.inject('fail_before_task', faults.END_OF_FLOW)
         self.assertRaises(exceptions.FlowFailed, self.run_toy)
         self.assertEqual(['execute one', 'execute two', 'execute three',
                           'revert three', 'revert two', 'revert one'],
                          self.lines())
+
+    def test_ctrl_c_names_the_job_and_how_to_go_on(self):
+        with mock.patch.object(fake_flows.Step, 'execute',
+                               side_effect=KeyboardInterrupt):
+            error = self.assertRaises(exceptions.JobInterrupted,
+                                      self.run_toy)
+        job_id = engine.list_jobs()[0].id
+        self.assertIn('job resume %s' % job_id, str(error))
+        self.assertIn('job abort %s' % job_id, str(error))
+        self.assertEqual(130, error.exit_code)
 
     def test_unknown_job(self):
         self.assertRaises(exceptions.JobNotFound, engine.get_job,
@@ -91,6 +128,53 @@ class EngineTestCase(testtools.TestCase):
         job_id, _ = self.run_toy()
         self.assertRaises(exceptions.JobNotResumable, engine.resume_job,
                           job_id)
+
+    def kill_toy_at(self, step):
+        """Run the toy job in another process; kill -9 it inside step."""
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'tests.unit.fake_flows', self.tmp,
+             self.journal, step])
+        self.addCleanup(proc.wait)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        deadline = time.monotonic() + 30
+        while 'execute ' + step not in (os.path.exists(self.journal)
+                                        and self.lines() or []):
+            self.assertLess(time.monotonic(), deadline, 'task not run')
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        job_id = '11111111-2222-3333-4444-555555555555'
+        self.assertEqual(engine.INTERRUPTED, engine.get_job(job_id).state)
+        return job_id
+
+    def test_abort_after_kill_9_reverts_what_ran(self):
+        job_id = self.kill_toy_at('two')
+        job = engine.abort_job(job_id)
+        self.assertEqual('REVERTED', job.state)
+        self.assertEqual(['execute one', 'execute two', 'revert two',
+                          'revert one'], self.lines())
+        self.assertIn('aborted', job.to_dict()['error'])
+        self.assertRaises(exceptions.JobNotAbortable, engine.abort_job,
+                          job_id)
+        self.assertRaises(exceptions.JobNotResumable, engine.resume_job,
+                          job_id)
+
+    def test_abort_with_a_failing_revert_reports_it(self):
+        job_id = self.kill_toy_at('two')
+        self.inject('fail_revert_of_task', 'two')
+        error = self.assertRaises(exceptions.FlowRevertIncomplete,
+                                  engine.abort_job, job_id)
+        self.assertIn('the revert of two failed', str(error))
+        self.assertEqual(['execute one', 'execute two', 'revert one'],
+                         self.lines())
+
+    def test_only_an_interrupted_job_can_be_aborted(self):
+        job_id, _ = self.run_toy()
+        error = self.assertRaises(exceptions.JobNotAbortable,
+                                  engine.abort_job, job_id)
+        self.assertIn('it is SUCCESS', str(error))
+        self.assertEqual(exceptions.EXIT_USAGE, error.exit_code)
+        self.assertRaises(exceptions.JobNotFound, engine.abort_job, 'nope')
 
     def test_resume_after_kill_9_does_not_rerun_finished_tasks(self):
         proc = subprocess.Popen(

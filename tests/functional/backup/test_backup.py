@@ -262,6 +262,31 @@ class TestBackupReverts(BackupTestCase):
         self.assertTrue(check['ok'], check)
 
 
+class TestBackupFailedRevert(BackupTestCase):
+
+    def test_a_failed_revert_leaves_only_its_own_resource(self):
+        server, volumes = self.make_server(volumes=1)
+        snapshot_task = 'create-volume-snapshot-%s' % volumes[0].id
+        rc, _, err = self.cli.run('backup', 'create', server.id,
+                                  '--repository', self.repo,
+                                  fail_before='wait-export-volume-sdb',
+                                  fail_revert=snapshot_task)
+        self.assertEqual(1, rc, err)
+        self.assertIn('the revert of %s failed' % snapshot_task, err)
+        self.assertNotIn('Traceback', err)
+        job_id = self.last_job()
+        left = self.leaks(job_id)
+        # Only the volume snapshot whose revert failed is left: the
+        # reverts after it (root image, export volume) ran.
+        self.assertEqual(['set snapshot'], [kind for kind, _ in left])
+        self.addCleanup(self._delete_snapshot, self.conn, left[0][1])
+        self.assertEqual([], self.listed())
+        self.assertEqual('ACTIVE',
+                         self.conn.compute.get_server(server.id).status)
+        self.assertEqual('in-use', self.conn.block_storage.get_volume(
+            volumes[0].id).status)
+
+
 class TestBackupResume(BackupTestCase):
 
     def test_kill_9_during_copy_then_resume(self):
@@ -299,6 +324,48 @@ class TestBackupResume(BackupTestCase):
         check = self.cli.json('repository', 'check', '--deep',
                               '--repository', self.repo)
         self.assertTrue(check['ok'], check)
+
+
+class TestBackupAbort(BackupTestCase):
+
+    def test_kill_9_while_paused_then_abort(self):
+        server, volumes = self.make_server(volumes=1)
+        proc = self.cli.popen('backup', 'create', server.id,
+                              '--repository', self.repo,
+                              hang_before='unpause-server')
+        mc.wait_for_status(self.conn.compute.get_server, server.id,
+                           'paused', task_state=None)
+        deadline = time.time() + 60
+        job_id = None
+        while not (job_id and [kind for kind, _ in self.leaks(job_id)
+                               if kind == 'set snapshot']):
+            self.assertIsNone(proc.poll(), 'finished before it was killed')
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.5)
+            job_id = job_id or self.last_job()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        self.assertEqual('PAUSED',
+                         self.conn.compute.get_server(server.id).status)
+
+        aborted = self.cli.json('job', 'abort', job_id)
+
+        self.assertEqual(('REVERTED', {}), (aborted['state'],
+                                            aborted['failed_reverts']))
+        self.assertEqual('ACTIVE',
+                         self.conn.compute.get_server(server.id).status)
+        self.assertEqual([], self.leaks(job_id))
+        self.assertEqual([], self.listed())
+        self.assertEqual('in-use', self.conn.block_storage.get_volume(
+            volumes[0].id).status)
+        # Aborted once: neither resumable nor abortable again.
+        rc, _, err = self.cli.run('job', 'abort', job_id)
+        self.assertEqual(2, rc, err)
+        self.assertIn('cannot be aborted: it is REVERTED', err)
+        rc, _, err = self.cli.run('job', 'abort', 'no-such-job')
+        self.assertEqual(2, rc, err)
+        self.assertEqual(1, len(err.strip().splitlines()), err)
+        self.assertIn('not found', err)
 
 
 class TestBackupErrors(BackupTestCase):

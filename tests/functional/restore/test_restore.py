@@ -7,6 +7,8 @@ these tests depend on the restore side only.
 
 import os
 import re
+import signal
+import time
 
 import fixtures
 from openstack import exceptions as sdk_exc
@@ -423,6 +425,36 @@ class TestRestoreFailures(RestoreTestCase):
         self.assertEqual((2, None), (rc, job_id), err)
         self.assertIn('No backup repository at %s' % missing, err)
         self.assertNothingLeft('none', name)
+
+
+class TestRestoreAbort(RestoreTestCase):
+
+    def test_kill_9_then_abort_leaves_nothing(self):
+        server, volumes = self.make_server(volumes=1)
+        self.write_pattern(mc.server_disk_path(server.id), 'root')
+        self.stop(server)
+        backup_id, definition = self.backup(server)
+        name = self._name('abort')
+        # Stop before the server is created: images and the volume exist.
+        proc = self.cli.popen('--format', 'json', 'restore', backup_id,
+                              '--name', name, '--repository', self.repo_url,
+                              hang_before='create-server')
+        deadline = time.time() + 120
+        job_id = None
+        while not (job_id and self.job_resources(job_id, self.conn)[1]):
+            self.assertIsNone(proc.poll(), 'finished before it was killed')
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.5)
+            jobs = self.cli.json('job', 'list')
+            job_id = jobs[0]['id'] if jobs else None
+        self.addCleanup(self.delete_job_resources, job_id, self.conn)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+
+        aborted = self.cli.json('job', 'abort', job_id)
+
+        self.assertEqual('REVERTED', aborted['state'])
+        self.assertNothingLeft(job_id, name)
 
 
 class TestRestoreFromSwift(RestoreTestCase):

@@ -307,6 +307,72 @@ class TestReverts(SnapshotTestCase):
                                        result['id'])['status'])
 
 
+class TestFailedRevert(SnapshotTestCase):
+
+    def test_each_revert_failing_in_turn_still_unpauses(self):
+        server, volumes = self.make_server(volumes=1)
+        snapshot_task = 'create-volume-snapshot-%s' % volumes[0].id
+        for failing in ('pause-server', 'create-root-image', snapshot_task):
+            rc, _, err = self.cli.run('snapshot', 'create', server.id,
+                                      '--quiesce', 'pause',
+                                      fail_before='unpause-server',
+                                      fail_revert=failing)
+            self.assertEqual(1, rc, err)
+            self.assertIn('the revert of %s failed' % failing, err)
+            images, snaps = self.members(server.id)
+            if failing == 'pause-server':
+                # the unpause itself was skipped: the server stays paused
+                # (the one case a failed revert cannot make good)
+                self.assertEqual([], images + snaps)
+                self.conn.compute.unpause_server(server)
+                mc.wait_for_status(self.conn.compute.get_server, server.id,
+                                   'active', task_state=None)
+            # Only the failed revert's own resource is left.
+            self.assertEqual(
+                (int(failing == 'create-root-image'),
+                 int(failing == snapshot_task)),
+                (len(images), len(snaps)), failing)
+            for image in images:
+                self.conn.image.delete_image(image.id)
+            for snap in snaps:
+                self._delete_snapshot(self.conn, snap.id)
+            self.assertServerStatus(server.id, 'ACTIVE')
+
+    def test_a_failed_revert_still_unpauses_the_server(self):
+        server, volumes = self.make_server(volumes=1)
+        # Fail while the server is paused; the root image's revert fails.
+        rc, _, err = self.cli.run('snapshot', 'create', server.id,
+                                  '--quiesce', 'pause',
+                                  fail_before='unpause-server',
+                                  fail_revert='create-root-image')
+        self.assertEqual(1, rc, err)
+        errors = [line for line in err.splitlines()
+                  if line.startswith('ERROR: ')]
+        self.assertEqual(1, len(errors), err)
+        self.assertIn('the revert of create-root-image failed', errors[0])
+        self.assertNotIn('Traceback', err)
+        # The reverts before and after the failed one ran: the volume
+        # snapshot is gone and the server runs again.
+        self.assertServerStatus(server.id, 'ACTIVE')
+        self.assertEqual(['pause', 'snapshot', 'unpause'], [
+            e['event'] for e in self.events(
+                server.id, ('pause', 'unpause', 'snapshot'))])
+        images, snaps = self.members(server.id)
+        self.assertEqual([], [snap.id for snap in snaps])
+        # What the failed revert should have removed is left, and found by
+        # the job id it carries.
+        for image in images:
+            self.cleanup_image(image.id)
+        job = self.cli.json('job', 'list')[0]
+        self.assertEqual([job['id']], [
+            props.get(sets.JOB_ID) for image, props in
+            sets.member_images(self.conn)
+            if props.get(sets.SERVER_ID) == server.id])
+        self.assertEqual('REVERTED', job['state'])
+        self.assertEqual(['create-root-image'], list(self.cli.json(
+            'job', 'show', job['id'])['failed_reverts']))
+
+
 class TestResume(SnapshotTestCase):
 
     def test_kill_9_then_resume_completes_without_duplicates(self):
@@ -339,6 +405,36 @@ class TestResume(SnapshotTestCase):
         self.assertEqual('SUCCESS', self.cli.json(
             'job', 'show', jobs[0]['id'])['state'])
         self.assertServerStatus(server.id, 'ACTIVE')
+
+
+class TestAbort(SnapshotTestCase):
+
+    def test_kill_9_while_paused_then_abort(self):
+        server, volumes = self.make_server(volumes=1)
+        proc = self.cli.popen('snapshot', 'create', server.id,
+                              '--quiesce', 'pause',
+                              hang_before='unpause-server')
+        mc.wait_for_status(self.conn.compute.get_server, server.id,
+                           'paused', task_state=None)
+        deadline = time.time() + 60
+        while not all(self.members(server.id)):
+            self.assertIsNone(proc.poll(), 'finished before it was killed')
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        jobs = self.cli.json('job', 'list')
+        self.assertEqual(['INTERRUPTED'], [job['state'] for job in jobs])
+
+        aborted = self.cli.json('job', 'abort', jobs[0]['id'])
+
+        self.assertEqual('REVERTED', aborted['state'])
+        self.assertServerStatus(server.id, 'ACTIVE')
+        self.assertNoMembers(server.id)
+        self.assertEqual([], self.cli.json('snapshot', 'list', '--server',
+                                           server.id))
+        self.assertEqual('in-use', self.conn.block_storage.get_volume(
+            volumes[0].id).status)
 
 
 class TestBadInput(SnapshotTestCase):

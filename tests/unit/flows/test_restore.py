@@ -7,6 +7,7 @@ import testtools
 
 from backup_flows import clients
 from backup_flows import exceptions
+from backup_flows import keys
 from backup_flows.flows import restore
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
@@ -272,6 +273,8 @@ class CreateServerTestCase(testtools.TestCase):
         logs = self.useFixture(fixtures.FakeLogger())
         task = self.task(IMAGE_BACKED)
         self.conn.compute.servers.side_effect = RuntimeError('down')
-        task.revert(result=None, cloud='c', job_id='job-1',
-                    spec=task.inject['spec'])
-        self.assertIn('Could not delete the server web-1', logs.output)
+        result = task.revert(result=None, cloud='c', job_id='job-1',
+                             spec=task.inject['spec'])
+        self.assertEqual({keys.REVERT_FAILED: 'RuntimeError: down'}, result)
+        self.assertIn('Revert of task %s failed: down' % task.name,
+                      logs.output)

@@ -211,22 +211,28 @@ def resume_job(job_id):
     Finished tasks are not run again; the interrupted one runs again from its
     start (tasks are written to be safe to re-run).
     """
+    job, backend, flow_detail, engine = _reload(
+        job_id, exceptions.JobNotResumable, 'resumed', 'resumed_at')
+    return _run(engine, backend, flow_detail, job.flow)
+
+
+def _reload(job_id, refusal, verb, stamp):
+    """(job, backend, flow detail, engine) of an interrupted job, taken
+    over by this process (its meta ``stamp`` set); raises ``refusal`` for a
+    job that is not interrupted."""
     backend = get_backend()
     job = get_job(job_id)
     if job.state not in RESUMABLE_STATES:
-        raise exceptions.JobNotResumable(
-            job_id=job_id,
-            reason='it is %s (only an interrupted job can be resumed)'
-                   % job.state)
-    flow_detail = job.flow_detail
+        raise refusal(job_id=job_id,
+                      reason='it is %s (only an interrupted job can be %s)'
+                             % (job.state, verb))
     with contextlib.closing(backend.get_connection()) as conn:
         book = conn.get_logbook(job_id)
-    flow_detail = book.find(job_id) or flow_detail
+    flow_detail = book.find(job_id) or job.flow_detail
     flow = build_flow(job.flow, job.meta.get('args', {}))
-    _save_meta(backend, flow_detail, owner=_owner(),
-               resumed_at=_now())
-    engine = _load_engine(flow, flow_detail, book, backend)
-    return _run(engine, backend, flow_detail, job.flow)
+    _save_meta(backend, flow_detail, owner=_owner(), **{stamp: _now()})
+    return job, backend, flow_detail, _load_engine(flow, flow_detail, book,
+                                                   backend)
 
 
 def failed_reverts(flow_detail):
@@ -249,19 +255,8 @@ def abort_job(job_id):
     failure: the server goes back to its prior power state and what the job
     created is deleted. Returns the job (now REVERTED).
     """
-    backend = get_backend()
-    job = get_job(job_id)
-    if job.state not in RESUMABLE_STATES:
-        raise exceptions.JobNotAbortable(
-            job_id=job_id,
-            reason='it is %s (only an interrupted job can be aborted)'
-                   % job.state)
-    with contextlib.closing(backend.get_connection()) as conn:
-        book = conn.get_logbook(job_id)
-    flow_detail = book.find(job_id) or job.flow_detail
-    flow = build_flow(job.flow, job.meta.get('args', {}))
-    _save_meta(backend, flow_detail, owner=_owner(), aborted_at=_now())
-    engine = _load_engine(flow, flow_detail, book, backend)
+    job, backend, flow_detail, engine = _reload(
+        job_id, exceptions.JobNotAbortable, 'aborted', 'aborted_at')
     engine.compile()
     engine.prepare()
     aborted = exceptions.JobAborted(job_id=job_id)

@@ -282,6 +282,25 @@ def _read_manifest(url, backup_id):
         return repo.show_backup(backup_id)
 
 
+def _run_restore(backup_id, job_id, disks, server, store):
+    """Run the restore flow; a failure names the backup and the job."""
+    try:
+        _, result = engine.run_flow(keys.FLOW_RESTORE,
+                                    {'disks': disks, 'server': server},
+                                    store, job_id=job_id)
+    except (exceptions.FlowRevertIncomplete, exceptions.JobInterrupted):
+        # not "failed and was reverted": they say what was not undone
+        raise
+    except exceptions.BackupFlowsError as exc:
+        reason = (exc.kwargs['reason']
+                  if isinstance(exc, exceptions.FlowFailed) else exc)
+        failed = exceptions.RestoreFailed(backup_id=backup_id, job_id=job_id,
+                                          reason=reason)
+        failed.exit_code = exc.exit_code
+        raise failed from exc
+    return result
+
+
 def restore(backup_id, server_name=None, flavor=None, networks=None,
             availability_zone=None, volume_type=None, target_cloud=None,
             repository_url=None):
@@ -318,20 +337,7 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
              keys.BACKUP_ID: backup_id, keys.REPOSITORY_URL: url}
     LOG.info('Restoring backup %s as server %s in cloud %s (job %s)',
              backup_id, name, plan.cloud, job_id)
-    try:
-        _, result = engine.run_flow(keys.FLOW_RESTORE,
-                                    {'disks': disks, 'server': server},
-                                    store, job_id=job_id)
-    except (exceptions.FlowRevertIncomplete, exceptions.JobInterrupted):
-        # not "failed and was reverted": they say what was not undone
-        raise
-    except exceptions.BackupFlowsError as exc:
-        reason = (exc.kwargs['reason']
-                  if isinstance(exc, exceptions.FlowFailed) else exc)
-        failed = exceptions.RestoreFailed(backup_id=backup_id, job_id=job_id,
-                                          reason=reason)
-        failed.exit_code = exc.exit_code
-        raise failed from exc
+    result = _run_restore(backup_id, job_id, disks, server, store)
     root = disks[0]
     return {
         'server_id': result[keys.SERVER_ID],

@@ -177,21 +177,7 @@ class EngineTestCase(testtools.TestCase):
         self.assertRaises(exceptions.JobNotFound, engine.abort_job, 'nope')
 
     def test_resume_after_kill_9_does_not_rerun_finished_tasks(self):
-        proc = subprocess.Popen(
-            [sys.executable, '-m', 'tests.unit.fake_flows', self.tmp,
-             self.journal, 'two'])
-        self.addCleanup(proc.wait)
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
-        deadline = time.monotonic() + 30
-        while 'execute two' not in (os.path.exists(self.journal)
-                                    and self.lines() or []):
-            self.assertLess(time.monotonic(), deadline, 'task two not run')
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-
-        job_id = '11111111-2222-3333-4444-555555555555'
-        self.assertEqual(engine.INTERRUPTED, engine.get_job(job_id).state)
+        job_id = self.kill_toy_at('two')
         result = engine.resume_job(job_id)
 
         self.assertEqual('three', result['out-three'])

@@ -1,6 +1,8 @@
 """CLI categories ``job`` and ``flow``."""
 
+from backup_flows import cleanup as cleanup_op
 from backup_flows import engine
+from backup_flows import exceptions
 from backup_flows import plugins
 from backup_flows.cmd import common
 from backup_flows.cmd.common import args
@@ -13,7 +15,7 @@ def print_job_result(result):
 
 
 class JobCommands:
-    """Flow runs (jobs): list, show, resume and abort them."""
+    """Flow runs (jobs): list, show, resume, abort and clean up after them."""
 
     def list(self):
         """List every job, oldest first."""
@@ -40,6 +42,20 @@ class JobCommands:
         job = engine.abort_job(job_id).to_dict()
         common.print_item({key: job[key] for key in
                            ('id', 'flow', 'state', 'failed_reverts')})
+
+
+    @args('--older-than', dest='older_than', metavar='DURATION',
+          help='Only jobs that ended at least this long ago (e.g. 1h, 7d).')
+    @args('--dry-run', dest='dry_run', action='store_true', default=False,
+          help='List what would be deleted; delete nothing.')
+    def cleanup(self, older_than=None, dry_run=False):
+        """Delete what finished jobs left in the cloud (found by the job
+        id it carries), keeping what a job legitimately made: a snapshot
+        set, a restored server."""
+        rows = cleanup_op.cleanup(older_than=older_than, dry_run=dry_run)
+        common.print_list(rows, ['kind', 'id', 'job_id', 'flow', 'result'])
+        if any(row['result'].startswith('not deleted') for row in rows):
+            return exceptions.EXIT_FAILED
 
 
 class FlowCommands:

@@ -281,6 +281,11 @@ class TestBackupFailedRevert(BackupTestCase):
         self.assertEqual(['set snapshot'], [kind for kind, _ in left])
         self.addCleanup(self._delete_snapshot, self.conn, left[0][1])
         self.assertEqual([], self.listed())
+        # job cleanup finds it by the job id and deletes it.
+        removed = self.cli.json('job', 'cleanup')
+        self.assertEqual([('snapshot', left[0][1], 'deleted')],
+                         [(r['kind'], r['id'], r['result']) for r in removed])
+        self.assertEqual([], self.leaks(job_id))
         self.assertEqual('ACTIVE',
                          self.conn.compute.get_server(server.id).status)
         self.assertEqual('in-use', self.conn.block_storage.get_volume(

@@ -373,6 +373,47 @@ class TestFailedRevert(SnapshotTestCase):
             'job', 'show', job['id'])['failed_reverts']))
 
 
+class TestJobCleanup(SnapshotTestCase):
+
+    def test_cleanup_deletes_only_what_finished_jobs_left(self):
+        server, _ = self.make_server()
+        kept = self.snapshot(server)
+        rc, _, err = self.cli.run('snapshot', 'create', server.id,
+                                  fail_before='@end',
+                                  fail_revert='create-root-image')
+        self.assertEqual(1, rc, err)
+        images, _ = self.members(server.id)
+        left = [i.id for i in images if i.id != kept['image_id']]
+        self.assertEqual(1, len(left), images)
+        for image_id in left:
+            self.cleanup_image(image_id)
+
+        # Bad input changes nothing; a job too young is not touched.
+        rc, _, err = self.cli.run('job', 'cleanup', '--older-than',
+                                  'tomorrow')
+        self.assertEqual(2, rc, err)
+        self.assertEqual(1, len(err.strip().splitlines()), err)
+        self.assertIn('not a duration', err)
+        self.assertEqual([], self.cli.json('job', 'cleanup',
+                                           '--older-than', '1d'))
+        dry = self.cli.json('job', 'cleanup', '--dry-run')
+        self.assertEqual([('image', left[0], 'would be deleted')],
+                         [(r['kind'], r['id'], r['result']) for r in dry])
+        self.assertEqual(2, len(self.members(server.id)[0]))
+
+        done = self.cli.json('job', 'cleanup')
+
+        self.assertEqual([('image', left[0], 'deleted', 'REVERTED')],
+                         [(r['kind'], r['id'], r['result'], r['job_state'])
+                          for r in done])
+        # The successful job's snapshot set is kept, whole and usable.
+        images, _ = self.members(server.id)
+        self.assertEqual([kept['image_id']], [i.id for i in images])
+        self.assertEqual('available', self.cli.json(
+            'snapshot', 'show', kept['id'])['status'])
+        self.assertEqual([], self.cli.json('job', 'cleanup'))
+
+
 class TestResume(SnapshotTestCase):
 
     def test_kill_9_then_resume_completes_without_duplicates(self):

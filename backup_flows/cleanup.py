@@ -1,0 +1,167 @@
+"""``job cleanup``: delete what finished jobs left behind in the cloud.
+
+Every resource a flow creates carries its job id (image property, volume,
+snapshot or server metadata, or the name of an image Cinder creates). A
+finished job legitimately keeps some of them: a successful snapshot-create
+keeps its snapshot set; a successful restore keeps its server, that
+server's volumes and its image. Everything else carrying the id of a
+finished job (REVERTED, FAILURE, or SUCCESS) is a leftover: what a failed
+revert or a failed cleanup could not delete. Jobs that are interrupted or
+still running are never touched (``job resume`` or ``job abort`` them), and
+neither are resources of jobs this flow database does not know.
+"""
+
+import datetime
+import re
+
+from oslo_log import log as logging
+from taskflow import states
+
+from backup_flows import clients
+from backup_flows import engine
+from backup_flows import keys
+from backup_flows import snapshot_sets as sets
+from backup_flows import snapshots
+from backup_flows.tasks import image as image_tasks
+from backup_flows.tasks import server as server_tasks
+from backup_flows.tasks import volume as volume_tasks
+
+LOG = logging.getLogger(__name__)
+
+FINISHED = (states.SUCCESS, states.REVERTED, states.FAILURE)
+_NAMED = re.compile(r'^backup-flows-([0-9a-f-]{36})-')
+
+
+def _image_job(image):
+    props = sets.image_properties(image)
+    match = _NAMED.match(image.name or '')
+    return (props.get(image_tasks.JOB_ID) or props.get(sets.JOB_ID) or
+            (match.group(1) if match else None))
+
+
+def tagged(conn):
+    """Every resource of the project carrying a job id, as plain dicts
+    ``{'kind', 'id', 'name', 'job_id', ...}``."""
+    found = []
+    for srv in conn.compute.servers(details=True):
+        job = (srv.metadata or {}).get(server_tasks.JOB_ID)
+        if job:
+            found.append({'kind': 'server', 'id': srv.id, 'name': srv.name,
+                          'job_id': job,
+                          'image_id': (srv.image or {}).get('id'),
+                          'volume_ids': [a['id'] for a in
+                                         srv.attached_volumes or []]})
+    for vol in conn.block_storage.volumes():
+        job = (vol.metadata or {}).get(volume_tasks.JOB_ID)
+        if job:
+            found.append({'kind': 'volume', 'id': vol.id, 'name': vol.name,
+                          'job_id': job})
+    for snap in conn.block_storage.snapshots(details=True):
+        job = (snap.metadata or {}).get(sets.JOB_ID)
+        if job:
+            found.append({'kind': 'snapshot', 'id': snap.id,
+                          'name': snap.name, 'job_id': job, 'set_member':
+                          (snap.metadata or {}).get(sets.KIND) ==
+                          sets.KIND_SNAPSHOT_SET})
+    for image in conn.image.images():
+        job = _image_job(image)
+        if job:
+            found.append({'kind': 'image', 'id': image.id,
+                          'name': image.name, 'job_id': job, 'set_member':
+                          sets.image_properties(image).get(sets.KIND) ==
+                          sets.KIND_SNAPSHOT_SET})
+    return found
+
+
+def kept(job, resources):
+    """Ids among ``resources`` (those of ``job``) that the job keeps."""
+    if job.state != states.SUCCESS:
+        return set()
+    if job.flow == keys.FLOW_SNAPSHOT_CREATE:
+        return {r['id'] for r in resources if r.get('set_member')}
+    if job.flow == keys.FLOW_RESTORE:
+        keep = set()
+        for srv in (r for r in resources if r['kind'] == 'server'):
+            keep.add(srv['id'])
+            keep.update(srv['volume_ids'])
+            if srv['image_id']:
+                keep.add(srv['image_id'])
+        return keep
+    if job.flow == keys.FLOW_BACKUP_CREATE:
+        return set()
+    # A flow this module does not know: keep everything, to be safe.
+    return {r['id'] for r in resources}
+
+
+def _old_enough(job, older_than):
+    if not older_than:
+        return True
+    stamp = job.meta.get('updated_at') or job.meta.get('created_at')
+    if not stamp:
+        return True
+    age = (datetime.datetime.now(datetime.timezone.utc) -
+           datetime.datetime.fromisoformat(stamp))
+    return age >= older_than
+
+
+def leftovers(conn, older_than=None):
+    """Resources of finished jobs (older than ``older_than``, a timedelta)
+    that those jobs do not keep; servers first, images last."""
+    by_job = {}
+    for res in tagged(conn):
+        by_job.setdefault(res['job_id'], []).append(res)
+    jobs = {job.id: job for job in engine.list_jobs()}
+    found = []
+    for job_id, resources in by_job.items():
+        job = jobs.get(job_id)
+        if job is None or job.state not in FINISHED:
+            continue
+        if not _old_enough(job, older_than):
+            continue
+        keep = kept(job, resources)
+        found += [dict(r, flow=job.flow, job_state=job.state)
+                  for r in resources if r['id'] not in keep]
+    order = ('server', 'volume', 'snapshot', 'image')
+    return sorted(found, key=lambda r: (order.index(r['kind']), r['id']))
+
+
+def _delete(conn, res):
+    if res['kind'] == 'server':
+        server_tasks.delete_server(conn, res['id'])
+    elif res['kind'] == 'volume':
+        volume_tasks.delete_volume(conn, res['id'])
+    elif res['kind'] == 'snapshot':
+        volume_tasks.delete_snapshot(conn, res['id'])
+    else:
+        conn.image.delete_image(res['id'], ignore_missing=True)
+
+
+def cleanup(cloud=None, older_than=None, dry_run=False):
+    """Delete (or, with dry_run, list) the leftovers of finished jobs.
+
+    :param older_than: only jobs that ended at least this long ago (a
+        duration such as ``1h`` or ``2d``).
+    Returns one row per resource: kind, id, name, job_id, flow, job_state
+    and ``result`` (``deleted``, ``would be deleted`` or the error).
+    """
+    age = (datetime.timedelta(seconds=snapshots.parse_duration(older_than))
+           if older_than else None)
+    conn = clients.check_cloud(cloud)
+    rows = []
+    for res in leftovers(conn, age):
+        row = {k: res[k] for k in ('kind', 'id', 'name', 'job_id', 'flow',
+                                   'job_state')}
+        if dry_run:
+            row['result'] = 'would be deleted'
+        else:
+            try:
+                _delete(conn, res)
+                row['result'] = 'deleted'
+                LOG.info('Deleted %s %s left by job %s', res['kind'],
+                         res['id'], res['job_id'])
+            except Exception as exc:
+                row['result'] = 'not deleted: %s' % exc
+                LOG.warning('Could not delete %s %s left by job %s: %s',
+                            res['kind'], res['id'], res['job_id'], exc)
+        rows.append(row)
+    return rows

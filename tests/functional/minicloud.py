@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import time
 import uuid
@@ -322,6 +323,22 @@ class MiniCloudTestCase(testtools.TestCase):
                 ProjectFixture(directory)).clouds_yaml
         self.conn = connection('minicloud', self.clouds_yaml)
         self.admin_conn = connection('minicloud-admin')
+
+    def kill_9_when(self, proc, ready, wait=120, interval=0.5):
+        """Poll ``ready()`` while ``proc`` runs; once it returns something
+        true, kill -9 ``proc`` and return that. Fails if ``proc`` ends
+        first or ``wait`` seconds pass."""
+        deadline = time.time() + wait
+        while True:
+            found = ready()
+            if found:
+                break
+            self.assertIsNone(proc.poll(), 'finished before it was killed')
+            self.assertLess(time.time(), deadline)
+            time.sleep(interval)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return found
 
     def _name(self, kind):
         return 'ft-%s-%s-%d' % (self.id().rsplit('.', 1)[-1][:30], kind,

@@ -3,8 +3,6 @@ against the minicloud: bytes in the repository equal the disks' bytes,
 failures leave nothing behind, an interrupted backup resumes."""
 
 import os
-import signal
-import time
 import uuid
 
 from backup_flows import snapshot_sets as sets
@@ -57,6 +55,12 @@ class BackupTestCase(mc.MiniCloudTestCase):
             if meta.get(volume_tasks.JOB_ID) == job_id:
                 found.append(('volume', volume.id))
         return found
+
+    def job_holding(self, job_id, kind):
+        """``job_id`` once a resource of ``kind`` of that job exists."""
+        if job_id and any(k == kind for k, _ in self.leaks(job_id)):
+            return job_id
+        return None
 
     def last_job(self):
         jobs = self.cli.json('job', 'list')
@@ -298,20 +302,15 @@ class TestBackupResume(BackupTestCase):
         server, volumes = self.make_server(volumes=1)
         paths = self.disk_paths(server, volumes)
         expected = self.write_generation(paths, 1)
-        proc = self.cli.popen('backup', 'create', server.id,
-                              '--repository', self.repo)
         # Kill it once the temporary export volume exists (the copy of
-        # the volume is under way).
-        deadline = time.time() + 180
-        job_id = None
-        while not job_id or not [leak for leak in self.leaks(job_id)
-                                 if leak[0] == 'volume']:
-            self.assertIsNone(proc.poll(), 'finished before it was killed')
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.5)
-            job_id = job_id or self.last_job()
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        # the volume is under way): it waits there, so the kill cannot
+        # come after the backup has finished.
+        proc = self.cli.popen('backup', 'create', server.id,
+                              '--repository', self.repo,
+                              hang_before='upload-export-volume-sdb')
+        job_id = self.kill_9_when(
+            proc, lambda: self.job_holding(self.last_job(), 'volume'),
+            wait=180)
         jobs = self.cli.json('job', 'list')
         self.assertEqual(['INTERRUPTED'], [job['state'] for job in jobs])
         self.assertEqual([], self.listed())
@@ -340,16 +339,9 @@ class TestBackupAbort(BackupTestCase):
                               hang_before='unpause-server')
         mc.wait_for_status(self.conn.compute.get_server, server.id,
                            'paused', task_state=None)
-        deadline = time.time() + 60
-        job_id = None
-        while not (job_id and [kind for kind, _ in self.leaks(job_id)
-                               if kind == 'set snapshot']):
-            self.assertIsNone(proc.poll(), 'finished before it was killed')
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.5)
-            job_id = job_id or self.last_job()
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        job_id = self.kill_9_when(
+            proc, lambda: self.job_holding(self.last_job(), 'set snapshot'),
+            wait=60)
         self.assertEqual('PAUSED',
                          self.conn.compute.get_server(server.id).status)
 

@@ -7,8 +7,6 @@ these tests depend on the restore side only.
 
 import os
 import re
-import signal
-import time
 
 import fixtures
 from openstack import exceptions as sdk_exc
@@ -439,17 +437,14 @@ class TestRestoreAbort(RestoreTestCase):
         proc = self.cli.popen('--format', 'json', 'restore', backup_id,
                               '--name', name, '--repository', self.repo_url,
                               hang_before='create-server')
-        deadline = time.time() + 120
-        job_id = None
-        while not (job_id and self.job_resources(job_id, self.conn)[1]):
-            self.assertIsNone(proc.poll(), 'finished before it was killed')
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.5)
+        def volume_created():
             jobs = self.cli.json('job', 'list')
-            job_id = jobs[0]['id'] if jobs else None
+            if jobs and self.job_resources(jobs[0]['id'], self.conn)[1]:
+                return jobs[0]['id']
+            return None
+
+        job_id = self.kill_9_when(proc, volume_created)
         self.addCleanup(self.delete_job_resources, job_id, self.conn)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
 
         aborted = self.cli.json('job', 'abort', job_id)
 

@@ -2,7 +2,6 @@
 
 import datetime
 import os
-import signal
 import time
 
 from backup_flows import snapshot_sets as sets
@@ -420,13 +419,8 @@ class TestResume(SnapshotTestCase):
         server, volumes = self.make_server(volumes=1)
         proc = self.cli.popen('snapshot', 'create', server.id,
                               '--quiesce', 'pause')
-        deadline = time.time() + 120
-        while not self.members(server.id)[0]:
-            self.assertIsNone(proc.poll(), 'finished before it was killed')
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        self.kill_9_when(proc, lambda: self.members(server.id)[0],
+                         interval=0.2)
 
         jobs = self.cli.json('job', 'list')
         self.assertEqual(['INTERRUPTED'], [job['state'] for job in jobs])
@@ -457,13 +451,8 @@ class TestAbort(SnapshotTestCase):
                               hang_before='unpause-server')
         mc.wait_for_status(self.conn.compute.get_server, server.id,
                            'paused', task_state=None)
-        deadline = time.time() + 60
-        while not all(self.members(server.id)):
-            self.assertIsNone(proc.poll(), 'finished before it was killed')
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        self.kill_9_when(proc, lambda: all(self.members(server.id)),
+                         wait=60, interval=0.2)
         jobs = self.cli.json('job', 'list')
         self.assertEqual(['INTERRUPTED'], [job['state'] for job in jobs])
 

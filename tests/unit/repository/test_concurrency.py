@@ -150,11 +150,14 @@ class ConcurrencyTest(base.RepositoryTestCase):
         self.assertEqual([], list(repo.backend.list('locks/')))
 
     def test_live_lock_is_refreshed(self):
-        repo = self.make_repo(lock_ttl=0.3)
+        # Refreshed every ttl / 3: after 2 ttl / 3 it was refreshed at
+        # least once. With a ttl of 0.3 s it failed once in a clean-clone
+        # CI run: a refresh came more than 0.2 s late.
+        repo = self.make_repo(lock_ttl=1.5)
         lock = repo.lock(locks.SHARED)
         self.addCleanup(lock.release)
         first = lock.document['refreshed_at']
-        time.sleep(0.5)
+        time.sleep(1.0)
         (_, document), = locks.read_locks(repo.backend)
         self.assertGreater(document['refreshed_at'], first)
         self.assertFalse(locks.is_stale(document))

@@ -65,7 +65,8 @@ def _plan_disks(definition, facts):
     return disks
 
 
-def create(server, url=None, quiesce=None, tags=(), cloud=None):
+def create(server, url=None, quiesce=None, tags=(), cloud=None,
+           require_consistency=False):
     """Back up ``server`` into the repository; return the backup's dict."""
     quiesce = quiesce or CONF.backup.quiesce
     strategy = plugins.load_quiesce(quiesce)
@@ -74,7 +75,8 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None):
         url = repo.url
     facts = servers.describe(conn, server)
     servers.check_stable(facts, 'back up')
-    plan = strategy.plan(facts, require_consistency=False)
+    server_definition.check_local_disks(facts)
+    plan = strategy.plan(facts, require_consistency)
     definition = server_definition.capture(conn, facts)
     disks = _plan_disks(definition, facts)
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -107,16 +109,28 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None):
         'created_at': now.isoformat(),
     }
     flow_args = {'root': facts['root'], 'volumes': facts['volumes'],
-                 'quiesce': plan['mode'], 'disks': disks}
+                 'quiesce': plan['mode'], 'planned_status': plan['status'],
+                 'disks': disks}
     store = {keys.CLOUD: clients.cloud_name(cloud),
              keys.SERVER_ID: facts['id'], keys.SET_META: set_meta,
+             keys.SET_ID: set_meta['set_id'],
              keys.JOB_ID: job_id, keys.REPOSITORY_URL: url,
              keys.BACKUP_ID: backup_id, 'backup_meta': backup_meta}
     LOG.info('Backup %s of server %s (%d disks) into %s: %s consistency',
              backup_id, facts['id'], len(disks), url, plan['consistency'])
     engine.run_flow(keys.FLOW_BACKUP_CREATE, flow_args, store,
                     job_id=job_id)
-    return show(backup_id, url)
+    return dict(show(backup_id, url),
+                transient_set=transient_set_report(job_id,
+                                                   set_meta['set_id']))
+
+
+def transient_set_report(job_id, set_id):
+    """What became of a finished backup job's transient snapshot set:
+    ``{'id', 'deleted': bool, 'errors': {task: error}}``; what could not be
+    deleted is left for ``job cleanup``."""
+    errors = engine.get_job(job_id).to_dict()['failed_cleanups']
+    return {'id': set_id, 'deleted': not errors, 'errors': errors}
 
 
 def to_dict(document, url):
@@ -134,6 +148,7 @@ def to_dict(document, url):
         'status': 'available',
         'tags': meta.get('tags', []),
         'job_id': meta.get('job_id'),
+        'skipped_disks': definition.get('skipped_disks', []),
         'disks': [{'name': disk['name'], 'size': disk['size'],
                    'checksum': 'sha256:%s' % disk['sha256'],
                    'stored_bytes': stats.get(disk['name'], {}).get(

@@ -6,3 +6,8 @@ FILESYSTEM = 'filesystem'
 COLD = 'cold'
 
 LEVELS = (CRASH, CRASH_CONSISTENT_SET, FILESYSTEM, COLD)
+
+
+def rank(level):
+    """Order of ``level`` in LEVELS (weakest 0)."""
+    return LEVELS.index(level)

@@ -123,6 +123,9 @@ class Job:
             # {task: error} of reverts that failed: what they should have
             # removed may be left in the cloud, tagged with the job id
             'failed_reverts': self.meta.get('failed_reverts') or {},
+            # {task: error} of best-effort cleanups that failed after the
+            # commit point: `job cleanup` removes what they left
+            'failed_cleanups': self.meta.get('failed_cleanups') or {},
             'tasks': [{'name': ad.name, 'state': ad.state}
                       for ad in self.flow_detail],
         }
@@ -211,13 +214,13 @@ def resume_job(job_id):
     Finished tasks are not run again; the interrupted one runs again from its
     start (tasks are written to be safe to re-run).
     """
-    job, backend, flow_detail, engine = _reload(
+    job, backend, flow_detail, engine, _ = _reload(
         job_id, exceptions.JobNotResumable, 'resumed', 'resumed_at')
     return _run(engine, backend, flow_detail, job.flow)
 
 
 def _reload(job_id, refusal, verb, stamp):
-    """(job, backend, flow detail, engine) of an interrupted job, taken
+    """(job, backend, flow detail, engine, flow) of an interrupted job, taken
     over by this process (its meta ``stamp`` set); raises ``refusal`` for a
     job that is not interrupted."""
     backend = get_backend()
@@ -232,7 +235,7 @@ def _reload(job_id, refusal, verb, stamp):
     flow = build_flow(job.flow, job.meta.get('args', {}))
     _save_meta(backend, flow_detail, owner=_owner(), **{stamp: _now()})
     return job, backend, flow_detail, _load_engine(flow, flow_detail, book,
-                                                   backend)
+                                                   backend), flow
 
 
 def failed_reverts(flow_detail):
@@ -246,6 +249,36 @@ def failed_reverts(flow_detail):
     return found
 
 
+def failed_cleanups(flow_detail):
+    """{atom name: error} of the best-effort tasks of a job that failed
+    (they returned the CLEANUP_FAILED marker)."""
+    found = {}
+    for atom in flow_detail:
+        result = atom.results if atom.state == states.SUCCESS else None
+        if isinstance(result, dict) and keys.CLEANUP_FAILED in result:
+            found[atom.name] = result[keys.CLEANUP_FAILED]
+    return found
+
+
+def _atoms(flow):
+    """Every atom of ``flow`` and of its sub-flows."""
+    for node, _ in flow.iter_nodes():
+        if hasattr(node, 'iter_nodes'):
+            yield from _atoms(node)
+        else:
+            yield node
+
+
+def _committed(flow, flow_detail):
+    """Name of the point-of-no-return task of ``flow`` that succeeded in
+    ``flow_detail``, or None."""
+    done = {ad.name for ad in flow_detail if ad.state == states.SUCCESS}
+    for atom in _atoms(flow):
+        if getattr(atom, 'point_of_no_return', False) and atom.name in done:
+            return atom.name
+    return None
+
+
 def abort_job(job_id):
     """Revert an interrupted job instead of resuming it.
 
@@ -254,9 +287,21 @@ def abort_job(job_id):
     the engine then reverts every task that ran, newest first, as after any
     failure: the server goes back to its prior power state and what the job
     created is deleted. Returns the job (now REVERTED).
+
+    A job interrupted after its point of no return (a backup committed and
+    verified, a snapshot set recorded) is finished instead: only best-effort
+    cleanup is left, and reverting would discard a good result. Returns the
+    job (then SUCCESS).
     """
-    job, backend, flow_detail, engine = _reload(
+    job, backend, flow_detail, engine, flow = _reload(
         job_id, exceptions.JobNotAbortable, 'aborted', 'aborted_at')
+    committed = _committed(flow, flow_detail)
+    if committed:
+        LOG.warning('Job %s passed its point of no return (task %s): '
+                    'finishing it instead of reverting it', job_id,
+                    committed)
+        _run(engine, backend, flow_detail, job.flow)
+        return get_job(job_id)
     engine.compile()
     engine.prepare()
     aborted = exceptions.JobAborted(job_id=job_id)
@@ -305,7 +350,12 @@ def _run(engine, backend, flow_detail, flow_name):
             raise cause
         raise exceptions.FlowFailed(flow=flow_name, job_id=flow_detail.uuid,
                                     reason=cause)
-    _save_meta(backend, flow_detail, error=None)
+    cleanups = failed_cleanups(flow_detail)
+    _save_meta(backend, flow_detail, error=None, failed_cleanups=cleanups)
+    if cleanups:
+        LOG.warning('Job %s (%s) finished; cleanup incomplete (%s): run '
+                    '`backup-flows-manage job cleanup`', flow_detail.uuid,
+                    flow_name, ', '.join(sorted(cleanups)))
     return engine.storage.fetch_all()
 
 

@@ -182,3 +182,11 @@ class BackupNotRestorable(BackupFlowsError):
 class RestoreFailed(BackupFlowsError):
     msg_fmt = ('Restore of backup %(backup_id)s failed and was reverted '
                '(job %(job_id)s): %(reason)s')
+
+
+class RootCaptureFailed(BackupFlowsError):
+    msg_fmt = ('Nova failed to capture the root disk of server %(server)s '
+               'and deleted image %(image)s. An image that requires '
+               'quiescing (os_require_quiesce=yes) fails the snapshot when '
+               'the guest agent does not freeze the filesystems; see '
+               '`openstack server event list %(server)s`.')

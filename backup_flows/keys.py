@@ -29,3 +29,7 @@ RESULT = 'result'
 # Key of the revert result a task's guarded revert returns when its body
 # failed (tasks/base.py); engine.failed_reverts() looks for it.
 REVERT_FAILED = 'backup_flows_revert_failed'
+
+# Key of the result a best-effort task returns when it failed
+# (tasks/base.py); engine.failed_cleanups() looks for it.
+CLEANUP_FAILED = 'backup_flows_cleanup_failed'

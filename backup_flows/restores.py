@@ -27,21 +27,8 @@ LOG = logging.getLogger(__name__)
 
 GiB = 1 << 30
 
-# Image properties telling Nova how to run a guest (hw_qemu_guest_agent,
-# os_distro...) are carried over to the restored images; Glance's own and
-# signatures (of other bytes) are not.
-_BOOT_PROPERTY_PREFIXES = ('hw_', 'img_', 'os_')
-_NOT_COPIED_PREFIXES = ('os_hash_', 'os_hidden', 'os_glance', 'img_signature')
-
 BACKUP_ID_PROPERTY = 'backup_flows_backup_id'
 DISK_PROPERTY = 'backup_flows_disk'
-
-
-def _boot_properties(props):
-    return {key: str(value) for key, value in (props or {}).items()
-            if key.startswith(_BOOT_PROPERTY_PREFIXES)
-            and not key.startswith(_NOT_COPIED_PREFIXES)
-            and value is not None}
 
 
 class _Plan:
@@ -60,6 +47,7 @@ class _Plan:
                 reason='its manifest holds no server definition (was it '
                        'written by "backup-flows-manage backup create"?)')
         self.server = server
+        self._boot_image = None
 
     def warn(self, message, *args):
         LOG.warning(message, *args)
@@ -90,6 +78,7 @@ class _Plan:
                     'Flavor of the original server',
                     original.get('name') or original.get('id'),
                     'choose one with --flavor')
+        self._check_image_minimums(flavor, root)
         if (root['role'] == definition.ROLE_ROOT_IMAGE and flavor.disk
                 and flavor.disk * GiB < root['size']):
             raise exceptions.InvalidInput(
@@ -213,17 +202,65 @@ class _Plan:
                  self.conn.block_storage.availability_zones()]
         return server_zone if server_zone in zones else None
 
-    def original_image_properties(self):
+    def _check_image_minimums(self, flavor, root):
+        """Nova refuses a flavor below the image's min_ram (and, for a
+        local root disk, min_disk): fail now, not at create-server."""
+        image = self.boot_image()
+        if flavor.ram and flavor.ram < image['min_ram']:
+            raise exceptions.InvalidInput(
+                reason='flavor %s has %d MiB of RAM, less than the %d MiB '
+                       'the backed-up server\'s image needs (min_ram); '
+                       'choose a larger one with --flavor' % (
+                           flavor.name, flavor.ram, image['min_ram']))
+        if (root['role'] == definition.ROLE_ROOT_IMAGE and flavor.disk
+                and flavor.disk < image['min_disk']):
+            raise exceptions.InvalidInput(
+                reason='flavor %s has a %d GiB root disk, less than the %d '
+                       'GiB the backed-up server\'s image needs (min_disk); '
+                       'choose a larger one with --flavor' % (
+                           flavor.name, flavor.disk, image['min_disk']))
+
+    def boot_image(self):
+        """The image entry (boot properties, min_disk, min_ram) the root
+        disk is restored with: as the backup recorded it; for an older
+        backup of an image-backed server, as the source image shows it in
+        the target cloud, if it is there."""
+        if self._boot_image is None:
+            self._boot_image = (definition.recorded_boot_image(self.server)
+                                or self._source_image())
+        return self._boot_image
+
+    def _source_image(self):
         image = self.server.get('image') or {}
-        if not image.get('id'):
-            return {}
-        # Glance's own JSON: property names as Glance knows them (the SDK
-        # renames some, e.g. hw_boot_menu).
-        response = self.conn.image.get('/images/%s' % image['id'])
-        if response.status_code == 404:
-            return {}
-        sdk_exc.raise_from_response(response)
-        return _boot_properties(response.json())
+        document = (definition.get_image_document(self.conn, image['id'])
+                    if image.get('id') else None)
+        if document is None:
+            self.warn('Backup %s records no boot properties (hw_*, os_*...) '
+                      'of its image %s, which is not in cloud %s either: the '
+                      'server is restored without them', self.backup_id,
+                      image.get('id'), self.cloud)
+        return definition.boot_image(image.get('id'), image.get('name'),
+                                     document)
+
+    def _image_spec(self, disk, server_name):
+        """CreateImage spec of a disk; a root disk's image gets the boot
+        properties (Cinder copies them into the image metadata of a boot
+        volume created from it)."""
+        props = {BACKUP_ID_PROPERTY: self.backup_id,
+                 DISK_PROPERTY: disk['disk']}
+        spec = {'role': 'restore-image-%s' % disk['disk'],
+                'name': '%s-%s' % (server_name, disk['disk']),
+                'properties': props}
+        if disk['role'] in (definition.ROLE_ROOT_IMAGE,
+                            definition.ROLE_ROOT_VOLUME):
+            image = self.boot_image()
+            props.update(image['properties'])
+            spec['min_disk'] = image['min_disk']
+            if image['min_ram']:
+                # openstacksdk's create_image, which CreateImage passes
+                # the properties to, sends min_ram as Glance's own field.
+                props['min_ram'] = image['min_ram']
+        return spec
 
     # -- disks ---------------------------------------------------------------
 
@@ -247,16 +284,9 @@ class _Plan:
                     reason='disk %s of the server definition is not in the '
                            'backup' % name)
             size = stored[name]['size']
-            props = {BACKUP_ID_PROPERTY: self.backup_id, DISK_PROPERTY: name}
-            if disk['role'] == definition.ROLE_ROOT_IMAGE:
-                props.update(self.original_image_properties())
-            elif disk['role'] == definition.ROLE_ROOT_VOLUME:
-                props.update(_boot_properties(disk.get('image_metadata')))
             plan = {'disk': name, 'role': disk['role'], 'size': size,
                     'sha256': stored[name]['sha256'],
-                    'image': {'role': 'restore-image-%s' % name,
-                              'name': '%s-%s' % (server_name, name),
-                              'properties': props}}
+                    'image': self._image_spec(disk, server_name)}
             if disk['role'] != definition.ROLE_ROOT_IMAGE:
                 needed = max(1, -(-size // GiB))
                 plan['volume'] = {

@@ -26,8 +26,15 @@ def find_server(conn, name_or_id):
     return conn.compute.get_server(server.id)
 
 
-def _guest_agent_in(props):
-    return str((props or {}).get('hw_qemu_guest_agent', '')).lower() in _TRUE
+def _flag(props, name):
+    return str((props or {}).get(name, '')).lower() in _TRUE
+
+
+def _agent_facts(props):
+    """``guest_agent``: the image declares a QEMU guest agent;
+    ``require_quiesce``: Nova must fail a snapshot it could not freeze."""
+    return {'guest_agent': _flag(props, 'hw_qemu_guest_agent'),
+            'require_quiesce': _flag(props, 'os_require_quiesce')}
 
 
 def describe(conn, name_or_id):
@@ -53,11 +60,11 @@ def describe(conn, name_or_id):
         try:
             image = conn.image.get_image(image_id)
             props = dict(image.properties or {})
-            props.setdefault('hw_qemu_guest_agent',
-                             getattr(image, 'hw_qemu_guest_agent', None))
-            facts['guest_agent'] = _guest_agent_in(props)
+            for name in ('hw_qemu_guest_agent', 'os_require_quiesce'):
+                props.setdefault(name, getattr(image, name, None))
+            facts.update(_agent_facts(props))
         except sdk_exc.NotFoundException:
-            facts['guest_agent'] = False
+            facts.update(_agent_facts({}))
         return facts
     root_device = getattr(server, 'root_device_name', None)
     root = next((att for att in attachments
@@ -70,7 +77,7 @@ def describe(conn, name_or_id):
     facts['root'] = dict(root, kind='volume')
     facts['volumes'] = [att for att in attachments if att is not root]
     volume = conn.block_storage.get_volume(root['volume_id'])
-    facts['guest_agent'] = _guest_agent_in(volume.volume_image_metadata)
+    facts.update(_agent_facts(volume.volume_image_metadata))
     return facts
 
 

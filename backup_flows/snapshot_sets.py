@@ -241,12 +241,3 @@ def get_set(conn, set_id):
         raise exceptions.NotFound(kind='Snapshot set', ident=set_id)
     return sets[0]
 
-
-def delete_image_quietly(conn, image_id):
-    """Delete an image; an image already gone is fine."""
-    try:
-        conn.image.delete_image(image_id, ignore_missing=True)
-    except sdk_exc.SDKException:
-        LOG.exception('Could not delete image %s', image_id)
-        return False
-    return True

@@ -68,7 +68,7 @@ def create(server, name=None, quiesce='none', ttl=None,
         'members': 1 + len(facts['volumes']),
     }
     flow_args = {'root': facts['root'], 'volumes': facts['volumes'],
-                 'quiesce': plan['mode']}
+                 'quiesce': plan['mode'], 'planned_status': plan['status']}
     store = {keys.CLOUD: clients.cloud_name(cloud),
              keys.SERVER_ID: facts['id'], keys.SET_META: set_meta}
     LOG.info('Snapshot set %s of server %s: %s consistency (%s)',

@@ -10,7 +10,9 @@ the same run, alternating, ``--repeat`` times each:
   process: start-up, validation, the flow with its persistence, the
   metadata, the commit) with ``--quiesce none`` and ``--quiesce pause``.
 
-Prints the median of each and the ratios backup-flows/bare. Not a test.
+Prints the median of each and the ratios backup-flows/bare, and how long
+the guest stayed paused with ``--quiesce pause`` (from the minicloud virt
+driver's event log: pause to unpause). Not a test.
 
     tools/minicloud/minicloud start
     .venv/bin/python bench/snapshot_create.py [--volumes 2] [--repeat 5]
@@ -63,12 +65,25 @@ def bare(conn, server, volumes):
     return elapsed
 
 
-def flows(env, conn, server, quiesce):
+def pause_seconds(server_id, since):
+    """Seconds between the last pause and unpause events after ``since``."""
+    events = [e for e in mc.server_events(server_id) if e['time'] >= since]
+    paused = [e['time'] for e in events if e['event'] == 'pause']
+    unpaused = [e['time'] for e in events if e['event'] == 'unpause']
+    if not paused:
+        return 0.0
+    return unpaused[-1] - paused[-1]
+
+
+def flows(env, conn, server, quiesce, pauses=None):
+    since = time.time()
     start = time.monotonic()
     subprocess.run([sys.executable, '-m', 'backup_flows.cmd.manage',
                     'snapshot', 'create', server.id, '--quiesce', quiesce],
                    env=env, check=True, stdout=subprocess.DEVNULL)
     elapsed = time.monotonic() - start
+    if pauses is not None:
+        pauses.append(pause_seconds(server.id, since))
     for snapshot_set in sets.list_sets(conn, server_id=server.id):
         for image in snapshot_set.images:
             conn.image.delete_image(image['id'])
@@ -110,12 +125,13 @@ def main():
                  'in-use')
         times = {'bare API calls': [], 'snapshot create --quiesce none': [],
                  'snapshot create --quiesce pause': []}
+        pauses = []
         for _ in range(args.repeat):
             times['bare API calls'].append(bare(conn, server, volumes))
             times['snapshot create --quiesce none'].append(
                 flows(env, conn, server, 'none'))
             times['snapshot create --quiesce pause'].append(
-                flows(env, conn, server, 'pause'))
+                flows(env, conn, server, 'pause', pauses))
         base = statistics.median(times['bare API calls'])
         print('server: 1 GiB root disk + %d x 1 GiB volumes; %d runs each'
               % (args.volumes, args.repeat))
@@ -123,6 +139,9 @@ def main():
             median = statistics.median(values)
             print('%-34s median %6.2f s  min %6.2f s  ratio %.2f'
                   % (name, median, min(values), median / base))
+        print('%-34s median %6.2f s  max %6.2f s'
+              % ('guest paused (--quiesce pause)', statistics.median(pauses),
+                 max(pauses)))
     finally:
         conn.compute.delete_server(server.id, ignore_missing=True)
         conn.compute.wait_for_delete(server, wait=300)

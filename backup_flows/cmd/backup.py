@@ -6,7 +6,8 @@ from backup_flows.cmd import common
 from backup_flows.cmd.common import args
 
 _FIELDS = ['id', 'server_id', 'server_name', 'created_at', 'consistency',
-           'status', 'repository', 'tags', 'disks', 'job_id']
+           'status', 'repository', 'tags', 'disks', 'skipped_disks',
+           'job_id']
 _LIST_COLUMNS = ['id', 'server_id', 'server_name', 'created_at',
                  'consistency', 'status']
 
@@ -18,7 +19,18 @@ def _repository_arg():
                      '$state_path/repository).')
 
 
+def _transient_set_cell(report):
+    if report['deleted']:
+        return '%s: deleted' % report['id']
+    return ('%s: not fully deleted (%s); run `job cleanup`'
+            % (report['id'], '; '.join('%s: %s' % item for item in
+                                       sorted(report['errors'].items()))))
+
+
 def _disks_cell(result):
+    if 'transient_set' in result:
+        result = dict(result, transient_set=_transient_set_cell(
+            result['transient_set']))
     return dict(result, disks=['%(name)s: %(size)d bytes, %(checksum)s, '
                                '%(stored_bytes)s bytes stored' % d
                                for d in result.get('disks', [])])
@@ -36,12 +48,19 @@ class BackupCommands:
                '[backup] quiesce, pause).')
     @args('--tag', dest='tags', action='append', metavar='TAG',
           help='Tag the backup (repeatable).')
-    def create(self, server, url=None, quiesce=None, tags=None):
+    @args('--require-consistency', dest='require_consistency',
+          action='store_true', default=False,
+          help='Fail instead of recording a lower consistency level when '
+               'the quiesce mode cannot reach its own (e.g. the guest agent '
+               'did not freeze the filesystems).')
+    def create(self, server, url=None, quiesce=None, tags=None,
+               require_consistency=False):
         """Back up a server: root disk, every volume and its definition."""
         result = backups.create(server, url=url, quiesce=quiesce,
-                                tags=tags or ())
+                                tags=tags or (),
+                                require_consistency=require_consistency)
         common.print_item(_disks_cell(result) if not common.json_output()
-                          else result, _FIELDS)
+                          else result, _FIELDS + ['transient_set'])
 
     @args('--server', metavar='SERVER',
           help='Only this server\'s backups (name, or id also of a deleted '

@@ -23,6 +23,24 @@ backup_opts = [
                default='volume-image',
                help='Exporter plugin (backup_flows.exporters) of volumes, '
                     'boot volumes included.'),
+    cfg.StrOpt('local_disks',
+               default='refuse',
+               choices=[('refuse', 'refuse to back up a server whose flavor '
+                                   'gives it an ephemeral disk'),
+                        ('skip', 'back up its other disks and record the '
+                                 'ephemeral disk as skipped')],
+               help='What "backup create" does with a server whose flavor '
+                    'gives it an ephemeral disk: the hypervisor keeps that '
+                    'disk on the compute host, out of reach of the image '
+                    'and volume APIs backups copy disks through. "refuse" '
+                    '(default) fails before anything is created, so no '
+                    'backup silently lacks data; "skip" backs up the other '
+                    'disks, records the ephemeral disk in the backup '
+                    '("skipped_disks") and logs a warning; a restore gets '
+                    'an empty ephemeral disk from the flavor. A swap disk '
+                    'is always skipped (and recorded): it holds scratch '
+                    'memory no guest reads back after it boots again, and '
+                    'the flavor gives the restored server a new one.'),
     cfg.IntOpt('transient_snapshot_ttl',
                default=86400,
                min=60,

@@ -7,12 +7,15 @@ Shape::
         export (exporter plugin) → write-disk → cleanup (exporter plugin)
     commit-backup (the manifest: commit point)
     verify-backup (quick)
-    delete-snapshot-set (the transient set)
+    delete-transient-set (best effort: after the commit nothing undoes
+        the backup; what it cannot delete is reported and left for
+        ``job cleanup``)
 
 Store (plain data): ``cloud``, ``server_id``, ``set_meta`` (as for a
-snapshot), ``job_id``, ``repository_url``, ``backup_id`` (chosen when the
-job is planned), ``backup_meta`` (server definition, consistency, source,
-tags, created_at).
+snapshot), ``job_id``, ``set_id`` (of the transient set),
+``repository_url``, ``backup_id`` (chosen when the job is planned),
+``backup_meta`` (server definition, consistency, source, tags,
+created_at).
 """
 
 from taskflow.patterns import linear_flow
@@ -23,7 +26,6 @@ from backup_flows import keys
 from backup_flows import plugins
 from backup_flows.flows import snapshot as snapshot_flow
 from backup_flows.tasks import repository as repo_tasks
-from backup_flows.tasks import snapshot_set as set_tasks
 
 
 def _copy_disk(disk):
@@ -39,10 +41,10 @@ def _copy_disk(disk):
         exporter.cleanup_flow(disk))
 
 
-def get_flow(root, volumes, quiesce, disks):
+def get_flow(root, volumes, quiesce, disks, planned_status=None):
     """Flow backing up a server into the repository.
 
-    :param root: and ``volumes``, ``quiesce``: as for
+    :param root: and ``volumes``, ``quiesce``, ``planned_status``: as for
         :func:`backup_flows.flows.snapshot.get_flow`.
     :param disks: the server definition's disks, each with the name of
         its ``exporter`` plugin and, for volumes, its ``volume_id``.
@@ -51,12 +53,13 @@ def get_flow(root, volumes, quiesce, disks):
     for disk in disks:
         copy.add(_copy_disk(disk))
     flow = linear_flow.Flow(keys.FLOW_BACKUP_CREATE)
-    flow.add(snapshot_flow.get_flow(root, volumes, quiesce))
+    flow.add(snapshot_flow.get_flow(root, volumes, quiesce, planned_status,
+                                    transient=True))
     flow.add(copy)
     flow.add(repo_tasks.CommitBackup(
         name='commit-backup',
         requires=[repo_tasks.written_key(d['disk']) for d in disks],
         inject={'disk_order': [d['disk'] for d in disks]}))
     flow.add(repo_tasks.VerifyBackup(name='verify-backup'))
-    flow.add(set_tasks.DeleteSnapshotSet(name='delete-snapshot-set'))
+    flow.add(snapshot_flow.get_transient_delete_flow(root, volumes))
     return flow

@@ -15,9 +15,14 @@ from backup_flows.tasks import snapshot_set as set_tasks
 from backup_flows.tasks import volume as volume_tasks
 
 
+def snapshot_key(volume_id):
+    """Store key of the id of the snapshot the flow takes of a volume."""
+    return 'volume_snapshot_%s' % volume_id
+
+
 def _capture_volume(volume):
     vid = volume['volume_id']
-    key = 'volume_snapshot_%s' % vid
+    key = snapshot_key(vid)
     return linear_flow.Flow('capture-volume-%s' % vid).add(
         volume_tasks.CreateVolumeSnapshot(
             name='create-volume-snapshot-%s' % vid, provides=key,
@@ -27,7 +32,7 @@ def _capture_volume(volume):
             rebind={'snapshot_id': key}))
 
 
-def get_flow(root, volumes, quiesce):
+def get_flow(root, volumes, quiesce, planned_status=None, transient=False):
     """Flow capturing a server's disks as one snapshot set.
 
     :param root: ``{'kind': 'image'}`` for a root disk captured by Nova as
@@ -35,20 +40,29 @@ def get_flow(root, volumes, quiesce):
         boot volume.
     :param volumes: attached data volumes, ``[{'volume_id', 'device'}]``.
     :param quiesce: quiesce plugin holding the server still (planned).
+    :param planned_status: the server's status it was planned from; the
+        flow fails before anything is created if it changed.
+    :param transient: the set is only a source of another flow (backup):
+        recording it is not the job's point of no return.
     """
     strategy = plugins.load_quiesce(quiesce)
     capture = unordered_flow.Flow('capture-disks')
     if root['kind'] == 'image':
         capture.add(linear_flow.Flow('capture-root-image').add(
             image_tasks.CreateServerImage(name='create-root-image'),
-            server_tasks.WaitForServerTaskIdle(name='wait-root-captured')))
+            image_tasks.WaitForRootCaptured(
+                name='wait-root-captured',
+                rebind={'image_id': keys.ROOT_IMAGE_ID})))
     else:
         capture.add(_capture_volume(dict(root, role='root-volume')))
     for volume in volumes:
         capture.add(_capture_volume(dict(volume, role='volume')))
 
     flow = linear_flow.Flow(keys.FLOW_SNAPSHOT_CREATE)
-    flow.add(server_tasks.CheckServerReady(name='check-server'))
+    check_args = ({'inject': {'planned_status': planned_status}}
+                  if planned_status else {})
+    flow.add(server_tasks.CheckServerReady(name='check-server',
+                                           **check_args))
     flow.add(*strategy.freeze_tasks())
     flow.add(capture)
     flow.add(*strategy.thaw_tasks())
@@ -56,21 +70,54 @@ def get_flow(root, volumes, quiesce):
         flow.add(image_tasks.WaitForImageActive(
             name='wait-root-image-active',
             rebind={'image_id': keys.ROOT_IMAGE_ID}))
-    flow.add(set_tasks.RecordSnapshotSet(name='record-snapshot-set'))
+    flow.add(set_tasks.RecordSnapshotSet(name='record-snapshot-set',
+                                         point_of_no_return=not transient))
     return flow
 
 
 def get_delete_flow(image_ids, snapshot_ids):
     """Flow deleting every member of a snapshot set."""
+    return _delete_flow(
+        keys.FLOW_SNAPSHOT_DELETE,
+        [('delete-image-%s' % i, {'inject': {'image_id': i}})
+         for i in image_ids],
+        [('delete-volume-snapshot-%s' % i, {'inject': {'snapshot_id': i}})
+         for i in snapshot_ids])
+
+
+def get_transient_delete_flow(root, volumes):
+    """Best-effort flow deleting the set ``get_flow`` took in this job.
+
+    For flows that use a set only as a consistent source (backup) and run
+    this after their commit point: a member that cannot be deleted is
+    reported (engine.failed_cleanups) and left for ``job cleanup``; the
+    flow does not fail. The members' ids come from the store.
+    """
+    images = []
+    if root['kind'] == 'image':
+        images.append(('delete-root-image',
+                       {'rebind': {'image_id': keys.ROOT_IMAGE_ID}}))
+    else:
+        volumes = [root] + list(volumes)
+    snapshots = [('delete-volume-snapshot-%s' % v['volume_id'],
+                  {'rebind': {'snapshot_id': snapshot_key(v['volume_id'])}})
+                 for v in volumes]
+    return _delete_flow('delete-transient-set', images, snapshots,
+                        best_effort=True)
+
+
+def _delete_flow(name, images, snapshots, best_effort=False):
+    """Mark the set deleting, then delete its members side by side;
+    ``images`` and ``snapshots`` are (atom name, task arguments) pairs."""
     deletes = unordered_flow.Flow('delete-members')
-    for image_id in image_ids:
-        deletes.add(image_tasks.DeleteImage(
-            name='delete-image-%s' % image_id,
-            inject={'image_id': image_id}))
-    for snapshot_id in snapshot_ids:
+    for atom, kwargs in images:
+        deletes.add(image_tasks.DeleteImage(name=atom,
+                                            best_effort=best_effort,
+                                            **kwargs))
+    for atom, kwargs in snapshots:
         deletes.add(volume_tasks.DeleteVolumeSnapshot(
-            name='delete-volume-snapshot-%s' % snapshot_id,
-            inject={'snapshot_id': snapshot_id}))
-    return linear_flow.Flow(keys.FLOW_SNAPSHOT_DELETE).add(
-        set_tasks.MarkSnapshotSetDeleting(name='mark-set-deleting'),
+            name=atom, best_effort=best_effort, **kwargs))
+    return linear_flow.Flow(name).add(
+        set_tasks.MarkSnapshotSetDeleting(name='mark-set-deleting',
+                                          best_effort=best_effort),
         deletes)

@@ -2,24 +2,22 @@
 
 Nova offers no API to hold a guest freeze; it freezes the filesystems itself,
 through the QEMU guest agent, around the captures it makes: the root disk of
-an image-backed server during ``createImage`` (live snapshot). So the
-``filesystem`` level is reached for a server whose only disk is its root
-disk and whose image declares ``hw_qemu_guest_agent=yes``.
+an image-backed server during ``createImage`` (live snapshot). And it
+reports a failed freeze only when the image requires one
+(``os_require_quiesce=yes``: the snapshot then fails); otherwise it goes on
+silently. So the ``filesystem`` level is recorded only for a running server
+whose only disk is its root disk and whose image declares both
+``hw_qemu_guest_agent=yes`` and ``os_require_quiesce=yes``: then a snapshot
+that exists was taken frozen.
 
-Otherwise the level cannot be reached: with ``require_consistency`` the
-snapshot fails before anything is created; without it the strategy
-downgrades, explicitly, to ``pause`` (every disk at one instant) and records
-why.
+Otherwise the level cannot be reached, or not confirmed: with
+``require_consistency`` the flow fails before anything is created; without
+it the strategy downgrades, explicitly, to every disk at one instant
+(``crash-consistent-set``: Nova still freezes what it can) and records why.
 """
 
-from oslo_log import log as logging
-
 from backup_flows import consistency
-from backup_flows import exceptions
 from backup_flows import quiesce
-from backup_flows.quiesce import pause
-
-LOG = logging.getLogger(__name__)
 
 
 class GuestAgentQuiesce(quiesce.QuiesceStrategy):
@@ -28,11 +26,9 @@ class GuestAgentQuiesce(quiesce.QuiesceStrategy):
     name = 'guest-agent'
     level = consistency.FILESYSTEM
 
-    def plan(self, server, require_consistency):
+    def plan_running(self, server, require_consistency):
         reason = None
-        if server.get('status') == 'SHUTOFF':
-            pass
-        elif not server.get('guest_agent'):
+        if not server.get('guest_agent'):
             reason = ('its image does not declare a QEMU guest agent '
                       '(hw_qemu_guest_agent=yes)')
         elif server.get('root', {}).get('kind') != 'image':
@@ -41,15 +37,12 @@ class GuestAgentQuiesce(quiesce.QuiesceStrategy):
         elif server.get('volumes'):
             reason = ('Nova cannot hold a filesystem freeze across the root '
                       'image and the Cinder snapshots of attached volumes')
+        elif not server.get('require_quiesce'):
+            reason = ('its image does not require quiescing '
+                      '(os_require_quiesce=yes), so Nova would not report a '
+                      'guest agent that fails to freeze the filesystems')
         if reason is None:
-            return super().plan(server, require_consistency)
-        if require_consistency:
-            raise exceptions.ConsistencyNotReached(
-                requested=self.level, server=server['id'], reason=reason)
-        LOG.warning('Server %(server)s: %(level)s consistency cannot be '
-                    'reached (%(reason)s); pausing the server instead.',
-                    {'server': server['id'], 'level': self.level,
-                     'reason': reason})
-        return quiesce.Plan(mode=pause.PauseQuiesce.name,
-                            consistency=pause.PauseQuiesce.level,
-                            requested=self.level, downgrade=reason)
+            return self._plan(server, self.name, self.level)
+        mode, level = quiesce.one_instant_mode(server)
+        return self.downgrade(server, mode, level, require_consistency,
+                              reason)

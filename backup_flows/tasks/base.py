@@ -36,6 +36,29 @@ def _guarded(revert):
     return guarded
 
 
+def _injectable(execute):
+    """Wrap a task's execute: fault injection first (tests), and for a
+    best-effort task, errors logged and recorded instead of raised."""
+
+    @functools.wraps(execute)
+    def run(self, *args, **kwargs):
+        try:
+            faults.fail_if_requested(self.name)
+            return execute(self, *args, **kwargs)
+        except Exception as exc:
+            if not self.best_effort:
+                raise
+            LOG.warning('Task %s failed: %s; the job goes on (best effort) '
+                        'and `job cleanup` removes what it left behind',
+                        self.name, exc)
+            LOG.debug('Task %s failed', self.name, exc_info=True)
+            # persisted by TaskFlow as the atom's result
+            return {keys.CLEANUP_FAILED: '%s: %s' % (type(exc).__name__,
+                                                      exc)}
+
+    return run
+
+
 def delete_each(kind, ids, delete):
     """Revert helper: ``delete(id)`` every one of ``ids``, then raise one
     CleanupIncomplete naming those that could not be deleted."""
@@ -57,14 +80,28 @@ class BackupFlowsTask(task.Task):
     Subclasses name their atoms explicitly (atom names are persisted
     identities) and keep only plain data in what they require and provide.
     Every ``revert`` a subclass defines is guarded: it never raises (see
-    ``_guarded``).
+    ``_guarded``). A task built with ``best_effort=True`` (cleanup after a
+    flow's commit point) never fails the flow either: its error is logged
+    and returned under ``keys.CLEANUP_FAILED`` (see
+    :func:`backup_flows.engine.failed_cleanups`); such a task provides
+    nothing other tasks need.
     """
+
+    #: Once a task with this flag has succeeded, the job's outcome is kept:
+    #: ``job abort`` finishes the job instead of reverting it. A class sets
+    #: it, or a flow factory with ``point_of_no_return=True``.
+    point_of_no_return = False
+
+    def __init__(self, *args, best_effort=False, point_of_no_return=None,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.best_effort = best_effort
+        if point_of_no_return is not None:
+            self.point_of_no_return = point_of_no_return
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if 'revert' in cls.__dict__:
             cls.revert = _guarded(cls.__dict__['revert'])
-
-    def pre_execute(self):
-        faults.fail_if_requested(self.name)
-        super().pre_execute()
+        if 'execute' in cls.__dict__:
+            cls.execute = _injectable(cls.__dict__['execute'])

@@ -12,6 +12,7 @@ from backup_flows import repository
 from backup_flows import snapshot_sets
 from backup_flows import waits
 from backup_flows.tasks import base
+from backup_flows.tasks import server as server_tasks
 
 CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
@@ -62,6 +63,30 @@ class CreateServerImage(base.BackupFlowsTask):
     def revert(self, result, cloud, server_id, set_meta, **kwargs):
         conn = clients.connect(cloud)
         _delete_images(conn, _root_images(conn, set_meta), result)
+
+
+class WaitForRootCaptured(base.BackupFlowsTask):
+    """Wait until Nova finished the createImage of the root disk (the
+    server has no task left); fail clearly when Nova failed it (it then
+    deletes the image: e.g. a guest agent that did not freeze the
+    filesystems of an image requiring it).
+
+    Nova refuses to unpause a server while it still uploads the image
+    (its API wants no task), so a paused server waits until here.
+
+    Reversion strategy: nothing to undo (reads only).
+    """
+
+    def execute(self, cloud, server_id, image_id):
+        conn = clients.connect(cloud)
+        server_tasks.wait_for_server_idle(conn, server_id)
+        try:
+            image = conn.image.get_image(image_id)
+        except sdk_exc.NotFoundException:
+            image = None
+        if image is None or image.status in ('killed', 'deleted'):
+            raise exceptions.RootCaptureFailed(server=server_id,
+                                               image=image_id)
 
 
 class WaitForImageActive(base.BackupFlowsTask):

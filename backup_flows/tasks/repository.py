@@ -187,8 +187,14 @@ def verify_backup(repo, backup_id, deep=False):
 class VerifyBackup(base.BackupFlowsTask):
     """Quick check of the new backup: every chunk it names is stored.
 
+    The backup's point of no return: once it passed, nothing undoes the
+    backup (what follows is best-effort cleanup, and ``job abort`` finishes
+    the job instead of reverting it).
+
     Reversion strategy: nothing to undo (reads only).
     """
+
+    point_of_no_return = True
 
     def execute(self, repository_url, backup_id):
         with open_repository(repository_url) as repo:

@@ -49,7 +49,9 @@ class CheckServerReady(base.BackupFlowsTask):
 
     default_provides = keys.SERVER_STATE
 
-    def execute(self, cloud, server_id):
+    def execute(self, cloud, server_id, planned_status=None):
+        """``planned_status``: the status the job's consistency was planned
+        from; a server that left it since is refused (plan again)."""
         server = get_server(clients.connect(cloud), server_id)
         if server.status not in STABLE_STATUSES or server.task_state:
             raise exceptions.InvalidServerState(
@@ -57,6 +59,11 @@ class CheckServerReady(base.BackupFlowsTask):
                 state='%s/%s' % (server.status, server.task_state),
                 action=self.name,
                 expected=', '.join(STABLE_STATUSES) + ' with no task')
+        if planned_status and server.status != planned_status:
+            raise exceptions.InvalidServerState(
+                server=server_id, state=server.status, action=self.name,
+                expected='%s, as when the job was planned (run the '
+                         'command again)' % planned_status)
         return {'status': server.status}
 
 
@@ -124,16 +131,6 @@ class StartServer(_ChangePowerState):
     """
 
     from_status, action, to_status = 'ACTIVE', 'start', 'ACTIVE'
-
-
-class WaitForServerTaskIdle(base.BackupFlowsTask):
-    """Wait until Nova finished a task on the server (e.g. took its image).
-
-    Reversion strategy: nothing to undo (reads only).
-    """
-
-    def execute(self, cloud, server_id):
-        wait_for_server_idle(clients.connect(cloud), server_id)
 
 
 class RebuildServer(base.BackupFlowsTask):

@@ -7,7 +7,6 @@ from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import snapshot_sets as sets
 from backup_flows.tasks import base
-from backup_flows.tasks import volume as volume_tasks
 
 LOG = logging.getLogger(__name__)
 
@@ -23,6 +22,8 @@ class RecordSnapshotSet(base.BackupFlowsTask):
     """Mark every member of the new set available: the set's commit point.
 
     Until this task ran, ``snapshot list`` shows the set as ``creating``.
+    Built with ``point_of_no_return=True`` by the snapshot-create flow: once
+    it ran, ``job abort`` finishes that job instead of reverting it.
 
     Reversion strategy: nothing of its own; the members are deleted by the
     tasks that created them.
@@ -65,26 +66,28 @@ class MarkSnapshotSetDeleting(base.BackupFlowsTask):
                            sets.STATUS_AVAILABLE)
 
 
-class DeleteSnapshotSet(base.BackupFlowsTask):
-    """Delete every member of a (transient) snapshot set.
 
-    Used by flows that take a set only as a consistent source (backup).
+class RecordImageAsSetMember(base.BackupFlowsTask):
+    """Make an image stand in for a volume snapshot of a set.
 
-    Reversion strategy: none possible; the members of the set are deleted
-    again by the reverts of the tasks that created them.
+    The image (a copy of the snapshot's bytes) takes the snapshot's set
+    metadata, so that the set counts it as the volume's member; the
+    snapshot itself is deleted by a later task. Safe to run again.
+
+    Reversion strategy: nothing of its own; the image now belongs to the
+    set, which the caller keeps or deletes as a whole.
     """
 
-    def execute(self, cloud, set_meta):
+    def execute(self, cloud, image_id, snapshot_id):
         conn = clients.connect(cloud)
-        set_id = set_meta['set_id']
-        images = sets.member_images(conn, set_id=set_id)
-        snapshots = sets.member_snapshots(conn, set_id=set_id)
-        _set_member_status(conn, images, snapshots, sets.STATUS_DELETING)
-        for image, _ in images:
-            LOG.info('Deleting image %s of transient set %s', image.id,
-                     set_id)
-            sets.delete_image_quietly(conn, image.id)
-        for snap, _ in snapshots:
-            LOG.info('Deleting snapshot %s of transient set %s', snap.id,
-                     set_id)
-            volume_tasks.delete_snapshot(conn, snap.id)
+        meta = dict(conn.block_storage.get_snapshot(snapshot_id).metadata
+                    or {})
+        if meta.get(sets.KIND) != sets.KIND_SNAPSHOT_SET:
+            raise exceptions.BackupFlowsError(
+                'Volume snapshot %s is not a member of a snapshot set.'
+                % snapshot_id)
+        LOG.info('Image %s stands in for snapshot %s in snapshot set %s',
+                 image_id, snapshot_id, meta.get(sets.SET_ID))
+        sets.set_image_properties(
+            conn, image_id, **{key: value for key, value in meta.items()
+                               if key.startswith('backup_flows_')})

@@ -31,6 +31,8 @@ from tools.minicloud import state as mc_state
 MINICLOUD = mc_paths.LAUNCHER
 BASE_IMAGE = 'minicloud-base'
 BASE_IMAGE_NOAGENT = 'minicloud-base-noagent'
+# guest agent, and Nova must fail a snapshot it could not freeze
+BASE_IMAGE_QUIESCE = 'minicloud-base-quiesce'
 FLAVOR = 'm1.tiny'  # 1 GiB root disk
 SMALL_FLAVOR = 'm1.nano'  # root disk as large as the image (64 MiB)
 # Volumes of this type are 64 MiB files whatever their nominal size (1 GiB

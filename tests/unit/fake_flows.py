@@ -36,27 +36,34 @@ class Step(base.BackupFlowsTask):
         _journal(journal, 'revert ' + self.name)
 
 
-def get_flow(steps):
+def get_flow(steps, committed=None, best_effort=()):
+    """Steps in order; ``committed`` names the point of no return,
+    ``best_effort`` the steps whose failure does not fail the flow."""
     flow = linear_flow.Flow('toy')
     for name in steps:
-        flow.add(Step(name=name, provides='out-' + name))
+        flow.add(Step(name=name, provides='out-' + name,
+                      best_effort=name in best_effort,
+                      point_of_no_return=name == committed))
     return flow
 
 
 def main():
-    """Run a toy job in this process: argv = state_path journal block_at."""
+    """Run a toy job in this process: argv = state_path journal block_at
+    [committed]."""
     from unittest import mock
 
     from backup_flows import conf
     from backup_flows import engine
 
     state_path, journal, os.environ['TOY_BLOCK_AT'] = sys.argv[1:4]
+    args = {'steps': ['one', 'two', 'three']}
+    if sys.argv[4:]:
+        args['committed'] = sys.argv[4]
     conf.CONF([], project='backup-flows', default_config_files=[])
     conf.CONF.set_override('state_path', state_path)
     with mock.patch('backup_flows.plugins.load_flow_factory',
                     return_value=get_flow):
-        engine.run_flow('toy', {'steps': ['one', 'two', 'three']},
-                        {'journal': journal},
+        engine.run_flow('toy', args, {'journal': journal},
                         job_id='11111111-2222-3333-4444-555555555555')
 
 

@@ -129,11 +129,11 @@ class EngineTestCase(testtools.TestCase):
         self.assertRaises(exceptions.JobNotResumable, engine.resume_job,
                           job_id)
 
-    def kill_toy_at(self, step):
+    def kill_toy_at(self, step, *extra):
         """Run the toy job in another process; kill -9 it inside step."""
         proc = subprocess.Popen(
             [sys.executable, '-m', 'tests.unit.fake_flows', self.tmp,
-             self.journal, step])
+             self.journal, step] + list(extra))
         self.addCleanup(proc.wait)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         deadline = time.monotonic() + 30
@@ -158,6 +158,41 @@ class EngineTestCase(testtools.TestCase):
                           job_id)
         self.assertRaises(exceptions.JobNotResumable, engine.resume_job,
                           job_id)
+
+    def test_abort_after_the_point_of_no_return_finishes_the_job(self):
+        job_id = self.kill_toy_at('three', 'two')
+        job = engine.abort_job(job_id)
+        self.assertEqual('SUCCESS', job.state)
+        # nothing reverted: what ran up to "two" is kept, "three" finished
+        self.assertEqual(['execute one', 'execute two', 'execute three',
+                          'execute three'], self.lines())
+
+    def test_abort_before_the_point_of_no_return_reverts(self):
+        job_id = self.kill_toy_at('two', 'three')
+        self.assertEqual('REVERTED', engine.abort_job(job_id).state)
+
+    def test_a_failed_best_effort_task_is_reported_not_raised(self):
+        job_id, result = engine.run_flow(
+            'toy', {'steps': ['one', 'two', 'three'],
+                    'best_effort': ['two']},
+            {'journal': self.journal, 'fail_at': 'two'})
+        job = engine.get_job(job_id)
+        self.assertEqual('SUCCESS', job.state)
+        self.assertEqual({'two': 'RuntimeError: step two failed'},
+                         job.to_dict()['failed_cleanups'])
+        self.assertEqual(['execute one', 'execute two', 'execute three'],
+                         self.lines())
+        self.assertEqual({}, engine.get_job(
+            self.run_toy()[0]).to_dict()['failed_cleanups'])
+
+    def test_an_injected_failure_of_a_best_effort_task_is_reported(self):
+        self.inject('fail_before_task', 'two')
+        job_id, _ = engine.run_flow(
+            'toy', {'steps': ['one', 'two', 'three'],
+                    'best_effort': ['two']}, {'journal': self.journal})
+        self.assertIn('failure injected before task two',
+                      engine.get_job(job_id).to_dict()['failed_cleanups'][
+                          'two'])
 
     def test_abort_with_a_failing_revert_reports_it(self):
         job_id = self.kill_toy_at('two')

@@ -2,6 +2,7 @@
 against the minicloud: bytes in the repository equal the disks' bytes,
 failures leave nothing behind, an interrupted backup resumes."""
 
+import json
 import os
 import uuid
 
@@ -69,6 +70,12 @@ class BackupTestCase(mc.MiniCloudTestCase):
     def listed(self):
         return self.cli.json('backup', 'list', '--repository', self.repo)
 
+    def _read_back(self, backup_id, disk, out):
+        from backup_flows import conf as bf_conf
+        from backup_flows import repository
+        with repository.open_repository(bf_conf.CONF, url=self.repo) as r:
+            r.restore_disk(backup_id, disk, out)
+
 
 class TestBackup(BackupTestCase):
 
@@ -127,12 +134,6 @@ class TestBackup(BackupTestCase):
         self.cli.json('backup', 'delete', result['id'], '--repository',
                       self.repo)
         self.assertEqual([], self.listed())
-
-    def _read_back(self, backup_id, disk, out):
-        from backup_flows import conf as bf_conf
-        from backup_flows import repository
-        with repository.open_repository(bf_conf.CONF, url=self.repo) as r:
-            r.restore_disk(backup_id, disk, out)
 
     def test_boot_from_volume_server(self):
         image = self.conn.image.find_image(mc.BASE_IMAGE,
@@ -328,6 +329,47 @@ class TestBackupResume(BackupTestCase):
         check = self.cli.json('repository', 'check', '--deep',
                               '--repository', self.repo)
         self.assertTrue(check['ok'], check)
+
+
+class TestCleanupAfterCommit(BackupTestCase):
+
+    def test_failed_set_cleanup_keeps_the_backup(self):
+        server, volumes = self.make_server(volumes=1)
+        paths = self.disk_paths(server, volumes)
+        expected = self.write_generation(paths, 1)
+
+        rc, out, err = self.cli.run('--format', 'json', 'backup', 'create',
+                                    server.id, '--repository', self.repo,
+                                    fail_before='delete-root-image')
+
+        self.assertEqual(0, rc, err)
+        result = json.loads(out)
+        self.assertEqual(['delete-root-image'],
+                         list(result['transient_set']['errors']))
+        self.assertFalse(result['transient_set']['deleted'])
+        self.assertEqual([result['id']], [b['id'] for b in self.listed()])
+        job = self.cli.json('job', 'show', result['job_id'])
+        self.assertEqual('SUCCESS', job['state'])
+        self.assertEqual(['delete-root-image'], list(job['failed_cleanups']))
+        # the other member went; the root image is left, tagged
+        left = self.leaks(result['job_id'])
+        self.assertIn('set image', [kind for kind, _ in left])
+        self.assertEqual(1, len({ident for _, ident in left}), left)
+        self.assertEqual('ACTIVE',
+                         self.conn.compute.get_server(server.id).status)
+        # every disk of the backup reads back bit for bit
+        for disk, digest in zip(result['disks'], expected, strict=True):
+            target = os.path.join(self.cli.state, 'read-' + disk['name'])
+            self._read_back(result['id'], disk['name'], target)
+            self.assertEqual(digest, mc.sha256_of(target))
+
+        rows = self.cli.json('job', 'cleanup')
+
+        self.assertEqual([(left[0][1], 'deleted')],
+                         [(row['id'], row['result']) for row in rows
+                          if row['job_id'] == result['job_id']])
+        self.assertEqual([], self.leaks(result['job_id']))
+        self.assertEqual([result['id']], [b['id'] for b in self.listed()])
 
 
 class TestBackupAbort(BackupTestCase):

@@ -28,14 +28,49 @@ class BackupFlowTestCase(testtools.TestCase):
              'upload-export-volume-vdb', 'wait-export-image-vdb',
              'write-disk-vdb',
              'delete-export-image-vdb', 'delete-export-volume-vdb',
-             'commit-backup', 'verify-backup', 'delete-snapshot-set'],
+             'commit-backup', 'verify-backup', 'mark-set-deleting',
+             'delete-root-image', 'delete-volume-snapshot-v1'],
             names)
         self.assertEqual(len(names), len(set(names)))
 
     def test_requires_only_plain_store_keys(self):
-        self.assertEqual({'cloud', 'server_id', 'set_meta', 'job_id',
-                          'repository_url', 'backup_id', 'backup_meta'},
+        self.assertEqual({'cloud', 'server_id', 'set_meta', 'set_id',
+                          'job_id', 'repository_url', 'backup_id',
+                          'backup_meta'},
                          set(self.flow().requires))
+
+    def test_after_the_commit_only_best_effort_tasks(self):
+        atoms = [a.name for a in flowutils.atoms(self.flow())]
+        after = atoms[atoms.index('verify-backup') + 1:]
+        by_name = {a.name: a for a in flowutils.atoms(self.flow())}
+        self.assertTrue(by_name['verify-backup'].point_of_no_return)
+        self.assertEqual(['verify-backup'],
+                         [name for name in atoms
+                          if by_name[name].point_of_no_return])
+        for name in after:
+            self.assertTrue(by_name[name].best_effort, name)
+        self.assertEqual('root_image_id',
+                         by_name['delete-root-image'].rebind['image_id'])
+        self.assertEqual(
+            'volume_snapshot_v1',
+            by_name['delete-volume-snapshot-v1'].rebind['snapshot_id'])
+
+    def test_boot_volume_snapshot_is_deleted_too(self):
+        flow = backup.get_flow({'kind': 'volume', 'volume_id': 'r1',
+                                'device': '/dev/vda'}, [VOLUME], 'pause',
+                               [dict(DISKS[1], disk='vda', volume_id='r1'),
+                                DISKS[1]])
+        names = [a.name for a in flowutils.atoms(flow)]
+        self.assertNotIn('delete-root-image', names)
+        self.assertIn('delete-volume-snapshot-r1', names)
+        self.assertIn('delete-volume-snapshot-v1', names)
+
+    def test_planned_status_is_checked_first(self):
+        flow = backup.get_flow({'kind': 'image'}, [], 'none', DISKS[:1],
+                               planned_status='PAUSED')
+        check = next(iter(flowutils.atoms(flow)))
+        self.assertEqual('check-server', check.name)
+        self.assertEqual({'planned_status': 'PAUSED'}, check.inject)
 
     def test_commit_waits_for_every_disk(self):
         commit = next(a for a in flowutils.atoms(self.flow())

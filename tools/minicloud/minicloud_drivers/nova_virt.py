@@ -11,13 +11,18 @@ What it adds to ``FakeDriverWithoutFakeNodes`` (stable node identity through
 * every image-backed server has a sparse raw disk file
   ``<instances_path>/<uuid>/disk`` holding the boot image's bytes, grown to
   the flavor's root disk size; volume-backed servers have no local disk;
-* snapshot (createImage, createBackup) uploads the disk file's bytes to
-  Glance; rebuild (Nova's default destroy + spawn) replaces the file;
+* snapshot (createImage, createBackup) first extracts a point-in-time copy
+  of the disk file (guest frozen while it is copied, as libvirt extracts
+  before it uploads), then reports the upload phase and uploads the copy
+  to Glance; rebuild (Nova's default destroy + spawn) replaces the file;
 * state changes (pause, suspend, power off, ...) are kept and persisted in
   ``<state_path>/minicloud/instances.json`` so servers survive a
   nova-compute restart;
 * quiesce/unquiesce fail like libvirt when the image lacks
-  ``hw_qemu_guest_agent=yes``;
+  ``hw_qemu_guest_agent=yes``; otherwise an emulated guest agent answers,
+  or, when the server's metadata says ``minicloud_guest_agent=fail`` or
+  ``=timeout``, fails at once or after ``GUEST_AGENT_TIMEOUT`` seconds
+  (libvirt's "Guest agent is not responding");
 * every guest-visible action is appended to a JSON-lines event log
   ``<state_path>/minicloud/events/<uuid>.jsonl`` that tests read.
 """
@@ -41,6 +46,37 @@ LOG = logging.getLogger(__name__)
 
 _CHUNK = 1024 * 1024
 _ZERO = bytes(_CHUNK)
+# Server metadata key selecting the emulated guest agent's behaviour.
+GUEST_AGENT_KEY = 'minicloud_guest_agent'
+GUEST_AGENT_TIMEOUT = 3
+
+
+def _copy_sparse(src, dst):
+    """Point-in-time copy of src to dst, data extents only (holes stay
+    holes); returns the bytes of data copied."""
+    copied = 0
+    with open(src, 'rb') as fin, open(dst, 'wb') as fout:
+        size = os.fstat(fin.fileno()).st_size
+        pos = 0
+        while pos < size:
+            try:
+                start = os.lseek(fin.fileno(), pos, os.SEEK_DATA)
+            except OSError:  # ENXIO: only a hole is left
+                break
+            end = os.lseek(fin.fileno(), start, os.SEEK_HOLE)
+            off = start
+            while off < end:
+                count = os.copy_file_range(fin.fileno(), fout.fileno(),
+                                           end - off, off, off)
+                if count == 0:
+                    break
+                off += count
+            copied += end - start
+            pos = end
+        fout.truncate(size)
+        fout.flush()
+        os.fsync(fout.fileno())
+    return copied
 
 
 def _write_sparse(path, chunks, size=None):
@@ -224,13 +260,22 @@ class MiniCloudDriver(fake.FakeDriverWithoutFakeNodes):
                 'owner_id': instance.project_id,
             },
         }
+        # Like libvirt: extract a point-in-time copy (the guest's
+        # filesystems frozen meanwhile when the image has a guest agent;
+        # a failed freeze fails the snapshot only when the image requires
+        # it, os_require_quiesce), then upload the copy.
+        copy = os.path.join(os.path.dirname(path), 'snapshot-' + image_id)
+        quiesced = self._quiesce_for_snapshot(context, instance)
+        try:
+            copied = _copy_sparse(path, copy)
+        finally:
+            if quiesced:
+                self.unquiesce(context, instance, instance.image_meta)
+        self._event(instance, 'snapshot_extracted', image_id=image_id,
+                    quiesced=quiesced, bytes=copied)
         update_task_state(task_state=task_states.IMAGE_UPLOADING,
                           expected_state=task_states.IMAGE_PENDING_UPLOAD)
-        # Like libvirt's live snapshot: freeze the guest's filesystems while
-        # the disk is read when the image has a guest agent; fail only when
-        # the image requires quiescing (os_require_quiesce).
-        quiesced = self._quiesce_for_snapshot(context, instance)
-        reader = _FileReader(path)
+        reader = _FileReader(copy)
         try:
             self._image_api.update(context, image_id, metadata, reader,
                                    purge_props=False)
@@ -238,8 +283,7 @@ class MiniCloudDriver(fake.FakeDriverWithoutFakeNodes):
                         bytes=reader.len)
         finally:
             reader.close()
-            if quiesced:
-                self.unquiesce(context, instance, instance.image_meta)
+            os.unlink(copy)
 
     # -- power and state ----------------------------------------------------
 
@@ -286,11 +330,20 @@ class MiniCloudDriver(fake.FakeDriverWithoutFakeNodes):
                         reason='guest not running')
             raise exception.InstanceQuiesceNotSupported(
                 instance_id=instance.uuid)
+        agent = (instance.metadata or {}).get(GUEST_AGENT_KEY, 'answer')
+        if agent == 'timeout':
+            time.sleep(GUEST_AGENT_TIMEOUT)
+        if agent in ('fail', 'timeout'):
+            reason = ('Guest agent is not responding' if agent == 'timeout'
+                      else 'guest agent failed to freeze the filesystems')
+            self._event(instance, event + '_failed', reason=reason)
+            raise exception.InstanceQuiesceFailed(reason=reason)
 
     def _quiesce_for_snapshot(self, context, instance):
         image_meta = instance.image_meta
         inst = self.instances.get(instance.uuid)
-        if inst is None or inst.state != power_state.RUNNING:
+        if inst is None or inst.state == power_state.SHUTDOWN:
+            # libvirt takes a cold snapshot of a guest shut down
             return False
         try:
             self.quiesce(context, instance, image_meta)

@@ -1,12 +1,12 @@
 """Polling of cloud resources with the configured timeout and interval.
 
 Most state changes (pause, snapshot of a small volume, attach) finish within
-a second, a few take minutes: polls start FIRST_INTERVAL apart and double up
-to ``wait_interval``, so short changes are seen at once without polling long
-ones any more often than configured.
+a second, a few take minutes: polls start FIRST_INTERVAL apart and then come
+a tenth of the time waited so far apart, up to ``wait_interval``, so that a
+change is seen at most about 10 % late (a 10 s upload is seen within about
+a second) without polling long waits any more often than configured.
 """
 
-import itertools
 import time
 
 from openstack import exceptions as sdk_exc
@@ -16,16 +16,15 @@ from backup_flows import exceptions
 
 CONF = bf_conf.CONF
 FIRST_INTERVAL = 0.25
+# Longest delay of a poll after the change, as a fraction of the time waited.
+LATENESS = 0.1
 
 
-def intervals():
-    """Seconds to sleep between polls: FIRST_INTERVAL, doubling, then
-    ``wait_interval`` for ever."""
-    interval = min(FIRST_INTERVAL, CONF.wait_interval)
-    while interval < CONF.wait_interval:
-        yield interval
-        interval *= 2
-    yield from itertools.repeat(CONF.wait_interval)
+def interval(elapsed):
+    """Seconds to sleep before the next poll, ``elapsed`` seconds into a
+    wait: FIRST_INTERVAL, later a tenth of ``elapsed``, at most
+    ``wait_interval``."""
+    return min(CONF.wait_interval, max(FIRST_INTERVAL, elapsed * LATENESS))
 
 
 def wait_for(kind, ident, fetch, ready, failed=(), timeout=None):
@@ -45,8 +44,8 @@ def wait_for(kind, ident, fetch, ready, failed=(), timeout=None):
         ready = lambda res: _status(res) == target  # noqa: E731
     else:
         target = 'ready'
-    deadline = time.monotonic() + timeout
-    pauses = intervals()
+    start = time.monotonic()
+    deadline = start + timeout
     last = None
     while True:
         try:
@@ -63,14 +62,14 @@ def wait_for(kind, ident, fetch, ready, failed=(), timeout=None):
             raise exceptions.ResourceTimeout(kind=kind, ident=ident,
                                              status=target, timeout=timeout,
                                              last=last)
-        time.sleep(next(pauses))
+        time.sleep(interval(time.monotonic() - start))
 
 
 def wait_for_delete(kind, ident, fetch, timeout=None):
     """Poll ``fetch()`` until it raises NotFoundException."""
     timeout = CONF.wait_timeout if timeout is None else timeout
-    deadline = time.monotonic() + timeout
-    pauses = intervals()
+    start = time.monotonic()
+    deadline = start + timeout
     while True:
         try:
             resource = fetch()
@@ -81,7 +80,7 @@ def wait_for_delete(kind, ident, fetch, timeout=None):
                                              status='deleted',
                                              timeout=timeout,
                                              last=_status(resource))
-        time.sleep(next(pauses))
+        time.sleep(interval(time.monotonic() - start))
 
 
 def _status(resource):

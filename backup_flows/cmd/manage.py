@@ -104,6 +104,10 @@ def main(argv=None):
         LOG.debug('Command failed', exc_info=True)
         _error(exc)
         return exc.exit_code
+    except cfg.ConfigFileValueError as exc:
+        # an option value read lazily, when a command first uses it
+        _error('invalid configuration: %s' % exc)
+        return exceptions.EXIT_USAGE
     except KeyboardInterrupt:
         _error('interrupted; an interrupted job can be resumed with '
                '"backup-flows-manage job resume ID" or reverted with '

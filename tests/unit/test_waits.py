@@ -32,12 +32,12 @@ class WaitsTestCase(testtools.TestCase):
     def slept(self):
         return [c.args[0] for c in self.sleep.call_args_list]
 
-    def test_intervals_double_up_to_wait_interval(self):
-        self.assertEqual([0.25, 0.5, 1.0, 2, 2, 2],
-                         list(itertools.islice(waits.intervals(), 6)))
+    def test_interval_is_a_tenth_of_the_time_waited(self):
+        self.assertEqual([0.25, 0.25, 0.5, 1.0, 2, 2],
+                         [waits.interval(t) for t in (0, 2, 5, 10, 20, 600)])
         CONF.set_override('wait_interval', 1)
-        self.assertEqual([0.25, 0.5, 1, 1],
-                         list(itertools.islice(waits.intervals(), 4)))
+        self.assertEqual([0.25, 1, 1],
+                         [waits.interval(t) for t in (0, 10, 600)])
 
     def test_wait_for_polls_until_ready(self):
         fetch = mock.Mock(side_effect=[Resource('creating')] * 4 +
@@ -45,7 +45,7 @@ class WaitsTestCase(testtools.TestCase):
         res = waits.wait_for('Volume', 'v1', fetch, 'available')
         self.assertEqual('AVAILABLE', res.status)
         self.assertEqual(5, fetch.call_count)
-        self.assertEqual([0.25, 0.5, 1.0, 2], self.slept())
+        self.assertEqual([0.25] * 4, self.slept())
 
     def test_wait_for_failed_status_and_not_found(self):
         fetch = mock.Mock(return_value=Resource('error'))
@@ -69,4 +69,4 @@ class WaitsTestCase(testtools.TestCase):
         fetch = mock.Mock(side_effect=[Resource('deleting')] * 2 +
                           [sdk_exc.NotFoundException()])
         waits.wait_for_delete('Image', 'i1', fetch)
-        self.assertEqual([0.25, 0.5], self.slept())
+        self.assertEqual([0.25, 0.25], self.slept())

@@ -51,6 +51,15 @@ class ManageTestCase(testtools.TestCase):
         self.assertEqual(2, rc)
         self.assertOneLineError(err, "'freeze'", 'guest-agent, none')
 
+    def test_bad_option_value_in_a_config_file(self):
+        conf = os.path.join(self.tmp, 'bad.conf')
+        with open(conf, 'w') as f:
+            f.write('[backup]\nkeep_daily = -1\n')
+        rc, _, err = self.manage('--config-file', conf, 'backup', 'prune',
+                                 '--repository', self.tmp)
+        self.assertEqual(2, rc, err)
+        self.assertOneLineError(err, 'invalid configuration', 'keep_daily')
+
     def test_unknown_cloud(self):
         rc, _, err = self.manage('--os-cloud', 'nowhere', 'snapshot', 'list')
         self.assertEqual(2, rc)

@@ -66,8 +66,11 @@ def _plan_disks(definition, facts):
 
 
 def create(server, url=None, quiesce=None, tags=(), cloud=None,
-           require_consistency=False):
-    """Back up ``server`` into the repository; return the backup's dict."""
+           require_consistency=False, local_disks=None):
+    """Back up ``server`` into the repository; return the backup's dict.
+
+    ``local_disks``: ``refuse`` or ``skip`` a server with an ephemeral disk
+    (default ``[backup] local_disks``)."""
     quiesce = quiesce or CONF.backup.quiesce
     strategy = plugins.load_quiesce(quiesce)
     conn = clients.check_cloud(cloud)
@@ -75,7 +78,7 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None,
         url = repo.url
     facts = servers.describe(conn, server)
     servers.check_stable(facts, 'back up')
-    server_definition.check_local_disks(facts)
+    server_definition.check_local_disks(facts, local_disks)
     plan = strategy.plan(facts, require_consistency)
     definition = server_definition.capture(conn, facts)
     disks = _plan_disks(definition, facts)

@@ -198,11 +198,12 @@ def _local_disks_policy():
                    str(exc).rpartition(' is not valid: ')[2])
 
 
-def check_local_disks(facts):
+def check_local_disks(facts, policy=None):
     """Refuse a backup of the described server if its flavor gives it an
-    ephemeral disk and ``[backup] local_disks`` is ``refuse``; otherwise
-    log what the backup will not hold (ephemeral disk, swap)."""
-    policy = _local_disks_policy()
+    ephemeral disk and ``policy`` (default ``[backup] local_disks``) is
+    ``refuse``; otherwise log what the backup will not hold (ephemeral
+    disk, swap)."""
+    policy = policy or _local_disks_policy()
     disks = local_disks(facts['flavor'])
     ephemeral = [d for d in disks if d['kind'] == 'ephemeral']
     if ephemeral and policy == LOCAL_DISKS_REFUSE:

@@ -188,6 +188,12 @@ class LocalDisksTestCase(testtools.TestCase):
             definition.check_local_disks(self.facts(ephemeral=1, swap=64)))
         self.assertIn('ephemeral disk is not backed up', self.log.output)
 
+    def test_caller_policy_overrides_the_option(self):
+        # a drill backs up its restored server whatever the option says
+        self.assertEqual(
+            [{'kind': 'ephemeral', 'size_gb': 1}],
+            definition.check_local_disks(self.facts(ephemeral=1), 'skip'))
+
     def test_swap_alone_is_skipped_even_when_refusing(self):
         self.assertEqual(
             [{'kind': 'swap', 'size_mb': 64}],

@@ -65,6 +65,22 @@ def _plan_disks(definition, facts):
     return disks
 
 
+def _transient_set_meta(facts, plan, job_id, now):
+    """set_meta of the snapshot set a backup takes as its source."""
+    set_name = 'backup-%s-%s' % (facts['name'], now.strftime('%Y%m%dT%H%M%SZ'))
+    ttl = datetime.timedelta(seconds=CONF.backup.transient_snapshot_ttl)
+    return {
+        'set_id': uuidutils.generate_uuid(), 'job_id': job_id,
+        'name': set_name, 'image_name': set_name,
+        'server_id': facts['id'],
+        'consistency': plan['consistency'],
+        'requested_consistency': plan['requested'],
+        'created_at': now.replace(microsecond=0).isoformat(),
+        'expires_at': (now + ttl).replace(microsecond=0).isoformat(),
+        'members': 1 + len(facts['volumes']),
+    }
+
+
 def create(server, url=None, quiesce=None, tags=(), cloud=None,
            require_consistency=False, local_disks=None):
     """Back up ``server`` into the repository; return the backup's dict.
@@ -85,18 +101,7 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None,
     now = datetime.datetime.now(datetime.timezone.utc)
     job_id = uuidutils.generate_uuid()
     backup_id = manifest_mod.new_backup_id(now)
-    set_name = 'backup-%s-%s' % (facts['name'], now.strftime('%Y%m%dT%H%M%SZ'))
-    ttl = datetime.timedelta(seconds=CONF.backup.transient_snapshot_ttl)
-    set_meta = {
-        'set_id': uuidutils.generate_uuid(), 'job_id': job_id,
-        'name': set_name, 'image_name': set_name,
-        'server_id': facts['id'],
-        'consistency': plan['consistency'],
-        'requested_consistency': plan['requested'],
-        'created_at': now.replace(microsecond=0).isoformat(),
-        'expires_at': (now + ttl).replace(microsecond=0).isoformat(),
-        'members': 1 + len(facts['volumes']),
-    }
+    set_meta = _transient_set_meta(facts, plan, job_id, now)
     backup_meta = {
         'kind': 'server-backup',
         'server': definition,

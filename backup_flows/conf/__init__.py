@@ -7,6 +7,7 @@ Every option group lives in its own module with ``register_opts(conf)`` and
 from oslo_config import cfg
 
 from backup_flows.conf import backup
+from backup_flows.conf import cloud
 from backup_flows.conf import default
 from backup_flows.conf import engine
 from backup_flows.conf import fault_injection
@@ -14,7 +15,8 @@ from backup_flows.conf import repository
 
 CONF = cfg.CONF
 
-OPTION_MODULES = (default, engine, repository, backup, fault_injection)
+OPTION_MODULES = (default, engine, repository, backup, cloud,
+                  fault_injection)
 
 
 def register_opts(conf):

@@ -9,6 +9,7 @@ commit task needs to write the manifest.
 import datetime
 import io
 
+from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
 from backup_flows import clients
@@ -83,6 +84,9 @@ class WriteDiskToRepository(base.BackupFlowsTask):
                                   total=image.size)
         response = conn.image.download_image(image_id, stream=True)
         try:
+            # openstacksdk does not check a streamed answer's status: an
+            # error body must never be read as the disk's bytes
+            sdk_exc.raise_from_response(response)
             stream = HTTPBodyStream(
                 response.iter_content(chunk_size=_READ_SIZE), meter.add)
             with open_repository(repository_url) as repo:

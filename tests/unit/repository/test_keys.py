@@ -105,6 +105,9 @@ class SecretFromConfTest(base.RepositoryTestCase):
         conf([])
         for name, value in values.items():
             conf.set_override(name, value, 'repository')
+            # the option group is shared with the global CONF: an override
+            # left here would leak into other tests
+            self.addCleanup(conf.clear_override, name, 'repository')
         return conf
 
     def test_order_and_sources(self):

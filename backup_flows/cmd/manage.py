@@ -8,6 +8,7 @@ traceback.
 
 import sys
 
+from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -108,6 +109,12 @@ def main(argv=None):
         # an option value read lazily, when a command first uses it
         _error('invalid configuration: %s' % exc)
         return exceptions.EXIT_USAGE
+    except sdk_exc.SDKException as exc:
+        # a cloud call outside a flow (planning, listing) failed for good
+        LOG.debug('Cloud request failed', exc_info=True)
+        _error('the cloud refused or failed a request: %s'
+               % ' '.join(str(exc).split()))
+        return exceptions.EXIT_FAILED
     except KeyboardInterrupt:
         _error('interrupted; an interrupted job can be resumed with '
                '"backup-flows-manage job resume ID" or reverted with '

@@ -283,22 +283,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     while self.rfile.readline() not in (b'\r\n', b'\n', b''):
                         pass
                     return
-                left = size
-                while left:
-                    block = self.rfile.read(min(BLOCK, left))
-                    if not block:
-                        raise ConnectionResetError('body cut short')
-                    left -= len(block)
-                    yield block
+                yield from self._blocks(size)
                 self.rfile.readline()
         else:
-            left = int(self.headers.get('Content-Length') or 0)
-            while left:
-                block = self.rfile.read(min(BLOCK, left))
-                if not block:
-                    raise ConnectionResetError('body cut short')
-                left -= len(block)
-                yield block
+            yield from self._blocks(int(self.headers.get('Content-Length')
+                                        or 0))
+
+    def _blocks(self, left):
+        """``left`` bytes of the request body, in blocks."""
+        while left:
+            block = self.rfile.read(min(BLOCK, left))
+            if not block:
+                raise ConnectionResetError('body cut short')
+            left -= len(block)
+            yield block
 
     def _drain_body(self):
         for _ in self._body():

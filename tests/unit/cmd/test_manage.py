@@ -60,6 +60,23 @@ class ManageTestCase(testtools.TestCase):
         self.assertEqual(2, rc, err)
         self.assertOneLineError(err, 'invalid configuration', 'keep_daily')
 
+    def test_a_failed_cloud_request_outside_a_flow_is_one_line(self):
+        from openstack import exceptions as sdk_exc
+
+        from backup_flows.cmd import manage
+        self.useFixture(fixtures.MockPatch(
+            'backup_flows.snapshots.list_sets',
+            side_effect=sdk_exc.HttpException(
+                message='Internal Server Error\nsecond line')))
+        stderr = self.useFixture(fixtures.StringStream('stderr')).stream
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', stderr))
+        self.useFixture(fixtures.EnvironmentVariable('XDG_DATA_HOME',
+                                                     self.tmp))
+        self.assertEqual(1, manage.main(['snapshot', 'list']))
+        stderr.seek(0)
+        self.assertOneLineError(stderr.read(), 'the cloud refused or failed',
+                                'Internal Server Error second line')
+
     def test_unknown_cloud(self):
         rc, _, err = self.manage('--os-cloud', 'nowhere', 'snapshot', 'list')
         self.assertEqual(2, rc)

@@ -3,7 +3,8 @@
 Every resource a flow creates carries its job id (image property, volume,
 snapshot or server metadata, or the name of an image Cinder creates). A
 finished job legitimately keeps some of them: a successful snapshot-create
-keeps its snapshot set; a successful restore keeps its server, that
+keeps its snapshot set (a rollback, the safety set's images); a successful
+restore keeps its server, that
 server's volumes and its image. Everything else carrying the id of a
 finished job (REVERTED, FAILURE, or SUCCESS) is a leftover: what a failed
 revert or a failed cleanup could not delete. Jobs that are interrupted or
@@ -77,7 +78,8 @@ def kept(job, resources):
     """Ids among ``resources`` (those of ``job``) that the job keeps."""
     if job.state != states.SUCCESS:
         return set()
-    if job.flow == keys.FLOW_SNAPSHOT_CREATE:
+    if job.flow in (keys.FLOW_SNAPSHOT_CREATE, keys.FLOW_SNAPSHOT_ROLLBACK):
+        # a rollback's safety images belong to the safety set
         return {r['id'] for r in resources if r.get('set_member')}
     if job.flow == keys.FLOW_RESTORE:
         keep = set()

@@ -184,9 +184,33 @@ class RestoreFailed(BackupFlowsError):
                '(job %(job_id)s): %(reason)s')
 
 
+class RollbackIncomplete(BackupFlowsError):
+    msg_fmt = ('Rollback of server %(server)s to snapshot set %(set_id)s '
+               'failed (job %(job_id)s: %(reason)s) after it changed the '
+               'server: %(changed)s. To return to the state before the '
+               'rollback, run "backup-flows-manage snapshot rollback '
+               '%(safety_set_id)s --yes --no-safety-snapshot" (the safety '
+               'set taken before it); to finish the rollback instead, run it '
+               'again.')
+
+
+class RollbackIncompleteWithoutSafety(RollbackIncomplete):
+    msg_fmt = ('Rollback of server %(server)s to snapshot set %(set_id)s '
+               'failed (job %(job_id)s: %(reason)s) after it changed the '
+               'server: %(changed)s. No safety set was taken '
+               '(--no-safety-snapshot), so the state before the rollback is '
+               'gone; finish the rollback with "backup-flows-manage snapshot '
+               'rollback %(set_id)s --yes".')
+
+
 class RootCaptureFailed(BackupFlowsError):
     msg_fmt = ('Nova failed to capture the root disk of server %(server)s '
                'and deleted image %(image)s. An image that requires '
                'quiescing (os_require_quiesce=yes) fails the snapshot when '
                'the guest agent does not freeze the filesystems; see '
                '`openstack server event list %(server)s`.')
+
+
+class SafetySetFailed(BackupFlowsError):
+    msg_fmt = ('The safety set of server %(server)s could not be taken, so '
+               'nothing was rolled back: %(reason)s')

@@ -99,8 +99,14 @@ def main(argv=None):
     logging.setup(CONF, 'backup-flows')
 
     fn = CONF.category.action_fn
+    return run_command(lambda: fn(**common.fetch_func_args(fn)))
+
+
+def run_command(command):
+    """Run ``command()``; its result, or an error as one line and the exit
+    status documented in doc/source/cli."""
     try:
-        result = fn(**common.fetch_func_args(fn))
+        result = command()
     except exceptions.BackupFlowsError as exc:
         LOG.debug('Command failed', exc_info=True)
         _error(exc)

@@ -1,6 +1,7 @@
 """CLI category ``snapshot``."""
 
 from backup_flows import exceptions
+from backup_flows import rollbacks
 from backup_flows import snapshots
 from backup_flows.cmd import common
 from backup_flows.cmd.common import args
@@ -55,13 +56,26 @@ class SnapshotCommands:
     @args('set_id', metavar='ID', help='Snapshot set id.')
     @args('--yes', action='store_true', default=False,
           help='Confirm: the disks lose every write made since the set.')
-    def rollback(self, set_id, yes=False):
-        """Return a server's disks to a snapshot set (destroys newer data)."""
+    @args('--no-safety-snapshot', action='store_true', default=False,
+          help='Do not take a safety snapshot set of the server first. '
+               'Faster, but a rollback that fails half-way or proves wrong '
+               'cannot be undone.')
+    @args('--safety-ttl', metavar='DURATION',
+          help='Expire the safety set after this long (e.g. 12h, 7d; '
+               'default: %s).' % rollbacks.DEFAULT_SAFETY_TTL)
+    def rollback(self, set_id, yes=False, no_safety_snapshot=False,
+                 safety_ttl=None):
+        """Return a server's disks to a snapshot set (destroys newer data).
+
+        A safety snapshot set of the server is taken first (its id is shown
+        as safety_set_id): rolling back to it returns to the state before.
+        """
         if not yes:
             raise exceptions.InvalidInput(
                 reason='rollback overwrites the server\'s disks with the '
                        'snapshot set; add --yes to confirm')
-        common.print_item(snapshots.rollback(set_id))
+        common.print_item(rollbacks.rollback(
+            set_id, safety=not no_safety_snapshot, safety_ttl=safety_ttl))
 
     @args('--dry-run', action='store_true', default=False,
           help='Only list the sets that would be deleted.')

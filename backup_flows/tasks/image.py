@@ -152,11 +152,14 @@ def _delete_images_of_job(conn, job_id, role, result):
 class UploadVolumeToImage(base.BackupFlowsTask):
     """Ask Cinder to copy a (temporary, detached) volume into a new image.
 
-    ``spec`` (injected) is ``{'role'}``. The image is named after the job
-    id and role (:func:`job_image_name`), so that a resumed run adopts it
-    and a revert finds it; tagging it afterwards would race Cinder's upload.
+    ``spec`` (injected) is ``{'role', 'set_id'?}``. The image is named
+    after the job id and role (:func:`job_image_name`), so that a resumed
+    run adopts it and a revert finds it; tagging it afterwards would race
+    Cinder's upload. ``set_id``: the snapshot set a later task records the
+    image in; from then on the image belongs to that set.
 
-    Reversion strategy: delete every image of this job and role.
+    Reversion strategy: delete every image of this job and role, except
+    one recorded in the set ``set_id``.
     """
 
     def execute(self, cloud, job_id, spec, volume_id):
@@ -174,8 +177,19 @@ class UploadVolumeToImage(base.BackupFlowsTask):
         return image_id
 
     def revert(self, result, cloud, job_id, spec, **kwargs):
-        _delete_images_of_job(clients.connect(cloud), job_id,
-                              spec['role'], result)
+        conn = clients.connect(cloud)
+        images = images_of_job(conn, job_id, spec['role'])
+        if spec.get('set_id'):
+            adopted = {image.id for image in images
+                       if snapshot_sets.image_properties(image).get(
+                           snapshot_sets.SET_ID) == spec['set_id']}
+            if adopted:
+                LOG.info('Keeping image %s: it belongs to snapshot set %s',
+                         ', '.join(sorted(adopted)), spec['set_id'])
+            images = [image for image in images if image.id not in adopted]
+            if isinstance(result, str) and result in adopted:
+                result = None
+        _delete_images(conn, images, result)
 
 
 class CreateImage(base.BackupFlowsTask):

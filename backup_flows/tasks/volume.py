@@ -166,6 +166,47 @@ class RevertVolumeToSnapshot(base.BackupFlowsTask):
         wait_for_volume(conn, vid, 'available')
 
 
+# Cinder API version of the volume re-image action (Zed).
+REIMAGE_MICROVERSION = '3.68'
+
+
+class ReimageVolume(base.BackupFlowsTask):
+    """Overwrite a detached volume with an image's bytes, in place.
+
+    ``volume`` (injected) is ``{'volume_id', 'image_id', 'bootable',
+    'image_metadata'}``: the last two as they were before, put back after
+    Cinder's re-image replaced them with the image's (the set's keys among
+    them: later uploads of the volume would look like members of the set).
+    The volume keeps its id, type and snapshots.
+
+    Reversion strategy: none possible: the bytes written since the image
+    are gone. The rollback flow checks everything it can before this task.
+    """
+
+    def execute(self, cloud, volume):
+        conn = clients.connect(cloud)
+        vid = volume['volume_id']
+        if conn.block_storage.get_volume(vid).status != 'downloading':
+            LOG.info('Re-imaging volume %s from image %s', vid,
+                     volume['image_id'])
+            response = conn.block_storage.post(
+                '/volumes/%s/action' % vid,
+                json={'os-reimage': {'image_id': volume['image_id'],
+                                     'reimage_reserved': False}},
+                microversion=REIMAGE_MICROVERSION)
+            sdk_exc.raise_from_response(response)
+        current = wait_for_volume(conn, vid, 'available')
+        before = volume.get('image_metadata') or {}
+        stale = sorted(set(current.volume_image_metadata or {}) - set(before))
+        if stale:
+            conn.block_storage.delete_volume_image_metadata(vid, keys=stale)
+        if before:
+            conn.block_storage.set_volume_image_metadata(vid, **before)
+        if bool(current.is_bootable) != bool(volume.get('bootable')):
+            conn.block_storage.set_volume_bootable_status(
+                vid, bool(volume.get('bootable')))
+
+
 class AttachVolume(base.BackupFlowsTask):
     """Attach a volume to the server at its device, wait until in use.
 

@@ -37,6 +37,7 @@ class TestLeftovers(testtools.TestCase):
             job(6, keys.FLOW_BACKUP_CREATE, 'INTERRUPTED'),
             job(7, 'some-future-flow', 'SUCCESS'),
             job(8, keys.FLOW_BACKUP_CREATE, 'FAILURE', age_s=60),
+            job(9, keys.FLOW_SNAPSHOT_ROLLBACK, 'SUCCESS'),
         ]
         self.resources = [
             res('image', 'set-image-1', 1, set_member=True),
@@ -54,6 +55,8 @@ class TestLeftovers(testtools.TestCase):
             res('image', 'unknown-7', 7),
             res('volume', 'export-8', 8),
             res('image', 'no-such-job', 99),
+            res('image', 'safety-image-9', 9, set_member=True),
+            res('volume', 'safety-volume-9', 9),
         ]
         self.useFixture(fixtures.MockPatch(
             'backup_flows.engine.list_jobs', return_value=self.jobs))
@@ -65,8 +68,9 @@ class TestLeftovers(testtools.TestCase):
                                                    **kwargs)]
 
     def test_leftovers_of_finished_jobs_only(self):
-        self.assertEqual(['export-3', 'export-8', 'set-image-2',
-                          'transient-3', 'volume-image-4'], sorted(self.ids()))
+        self.assertEqual(['export-3', 'export-8', 'safety-volume-9',
+                          'set-image-2', 'transient-3', 'volume-image-4'],
+                         sorted(self.ids()))
 
     def test_servers_first_images_last(self):
         kinds = [r['kind'] for r in cleanup.leftovers(mock.sentinel.conn)]
@@ -75,7 +79,8 @@ class TestLeftovers(testtools.TestCase):
 
     def test_older_than(self):
         self.assertEqual(
-            ['export-3', 'set-image-2', 'transient-3', 'volume-image-4'],
+            ['export-3', 'safety-volume-9', 'set-image-2', 'transient-3',
+             'volume-image-4'],
             sorted(self.ids(older_than=datetime.timedelta(minutes=10))))
         self.assertEqual([], self.ids(older_than=datetime.timedelta(days=1)))
 
@@ -93,7 +98,8 @@ class TestLeftovers(testtools.TestCase):
             'backup_flows.clients.check_cloud'))
         self.useFixture(fixtures.MockPatch(
             'backup_flows.cleanup._delete',
-            side_effect=[RuntimeError('busy'), None, None, None, None]))
+            side_effect=[RuntimeError('busy'), None, None, None, None,
+                         None]))
         rows = cleanup.cleanup()
-        self.assertEqual(['not deleted: busy'] + ['deleted'] * 4,
+        self.assertEqual(['not deleted: busy'] + ['deleted'] * 5,
                          [r['result'] for r in rows])

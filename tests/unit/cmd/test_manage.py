@@ -64,15 +64,14 @@ class ManageTestCase(testtools.TestCase):
         from openstack import exceptions as sdk_exc
 
         from backup_flows.cmd import manage
-        self.useFixture(fixtures.MockPatch(
-            'backup_flows.snapshots.list_sets',
-            side_effect=sdk_exc.HttpException(
-                message='Internal Server Error\nsecond line')))
+
+        def command():
+            raise sdk_exc.HttpException(
+                message='Internal Server Error\nsecond line')
+
         stderr = self.useFixture(fixtures.StringStream('stderr')).stream
         self.useFixture(fixtures.MonkeyPatch('sys.stderr', stderr))
-        self.useFixture(fixtures.EnvironmentVariable('XDG_DATA_HOME',
-                                                     self.tmp))
-        self.assertEqual(1, manage.main(['snapshot', 'list']))
+        self.assertEqual(1, manage.run_command(command))
         stderr.seek(0)
         self.assertOneLineError(stderr.read(), 'the cloud refused or failed',
                                 'Internal Server Error second line')

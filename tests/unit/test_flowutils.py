@@ -19,3 +19,16 @@ class TestPart(testtools.TestCase):
     def test_bad_part(self):
         self.assertRaises(ValueError, flowutils.part, ['a'], 2, 2)
         self.assertRaises(ValueError, flowutils.part, ['a'], -1, 2)
+
+
+class TestInjectionPoints(testtools.TestCase):
+
+    def test_tasks_that_only_read_are_left_out(self):
+        from backup_flows.flows import snapshot
+        flow = snapshot.get_flow({'kind': 'image'},
+                                 [{'volume_id': 'v1', 'device': '/dev/vdb'}],
+                                 'pause')
+        self.assertEqual(['pause-server', 'create-root-image',
+                          'create-volume-snapshot-v1', 'unpause-server',
+                          'record-snapshot-set', '@end'],
+                         flowutils.injection_points(flow))

@@ -35,10 +35,11 @@ class TestServerDisk(mc.MiniCloudTestCase):
         self.assertEqual(os.path.getsize(disk), snap.size)
         self.assertEqual(disk_sha, self.download_image_sha256(snap_id))
         # the base image has hw_qemu_guest_agent=yes: like libvirt's live
-        # snapshot, the guest is frozen while its disk is read
+        # snapshot, the guest is frozen while a point-in-time copy of its
+        # disk is extracted, thawed before the copy is uploaded
         events = [e['event'] for e in mc.server_events(server.id)]
-        self.assertEqual(['spawn', 'quiesce', 'snapshot', 'unquiesce'],
-                         events)
+        self.assertEqual(['spawn', 'quiesce', 'unquiesce',
+                          'snapshot_extracted', 'snapshot'], events)
 
     def test_snapshot_without_guest_agent_skips_quiesce(self):
         image = self.conn.image.find_image(mc.BASE_IMAGE_NOAGENT,
@@ -58,7 +59,8 @@ class TestServerDisk(mc.MiniCloudTestCase):
         self.assertEqual(disk_sha, self.download_image_sha256(snap_id))
         # the quiesce attempt fails (no agent) and the snapshot goes on
         events = [e['event'] for e in mc.server_events(server.id)]
-        self.assertEqual(['spawn', 'quiesce_failed', 'snapshot'], events)
+        self.assertEqual(['spawn', 'quiesce_failed', 'snapshot_extracted',
+                          'snapshot'], events)
 
     def test_snapshot_fails_when_quiesce_is_required(self):
         # an image without agent that requires quiescing (os_require_quiesce)

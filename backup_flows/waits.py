@@ -2,9 +2,9 @@
 
 Most state changes (pause, snapshot of a small volume, attach) finish within
 a second, a few take minutes: polls start FIRST_INTERVAL apart and then come
-a tenth of the time waited so far apart, up to ``wait_interval``, so that a
-change is seen at most about 10 % late (a 10 s upload is seen within about
-a second) without polling long waits any more often than configured.
+a twentieth of the time waited so far apart, up to ``wait_interval``, so
+that a change is seen at most about 5 % late (a 10 s upload is seen within
+half a second) without polling long waits any more often than configured.
 """
 
 import time
@@ -17,12 +17,12 @@ from backup_flows import exceptions
 CONF = bf_conf.CONF
 FIRST_INTERVAL = 0.25
 # Longest delay of a poll after the change, as a fraction of the time waited.
-LATENESS = 0.1
+LATENESS = 0.05
 
 
 def interval(elapsed):
     """Seconds to sleep before the next poll, ``elapsed`` seconds into a
-    wait: FIRST_INTERVAL, later a tenth of ``elapsed``, at most
+    wait: FIRST_INTERVAL, later a twentieth of ``elapsed``, at most
     ``wait_interval``."""
     return min(CONF.wait_interval, max(FIRST_INTERVAL, elapsed * LATENESS))
 

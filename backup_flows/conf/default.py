@@ -38,9 +38,9 @@ default_opts = [
                min=1,
                help='Longest time in seconds between two polls of a cloud '
                     'resource status: polls start a quarter of a second '
-                    'apart, then come a tenth of the time waited so far '
-                    'apart (a change is seen at most about 10% late), up '
-                    'to this.'),
+                    'apart, then come a twentieth of the time waited so '
+                    'far apart (a change is seen at most about 5% late), '
+                    'up to this.'),
 ]
 
 

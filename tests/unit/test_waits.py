@@ -32,12 +32,12 @@ class WaitsTestCase(testtools.TestCase):
     def slept(self):
         return [c.args[0] for c in self.sleep.call_args_list]
 
-    def test_interval_is_a_tenth_of_the_time_waited(self):
+    def test_interval_is_a_twentieth_of_the_time_waited(self):
         self.assertEqual([0.25, 0.25, 0.5, 1.0, 2, 2],
-                         [waits.interval(t) for t in (0, 2, 5, 10, 20, 600)])
+                         [waits.interval(t) for t in (0, 4, 10, 20, 40, 600)])
         CONF.set_override('wait_interval', 1)
         self.assertEqual([0.25, 1, 1],
-                         [waits.interval(t) for t in (0, 10, 600)])
+                         [waits.interval(t) for t in (0, 30, 600)])
 
     def test_wait_for_polls_until_ready(self):
         fetch = mock.Mock(side_effect=[Resource('creating')] * 4 +

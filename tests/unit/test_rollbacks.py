@@ -1,13 +1,10 @@
 """The rollback operation: checks first, the safety set, and what a failed
 rollback says it changed."""
 
-from unittest import mock
 
 import fixtures
-from openstack.block_storage.v3 import _proxy as block_storage_proxy
 from openstack.block_storage.v3 import snapshot as sdk_snapshot
 from openstack.block_storage.v3 import volume as sdk_volume
-from openstack.image.v2 import _proxy as image_proxy
 from openstack.image.v2 import image as sdk_image
 from taskflow import states
 from taskflow.persistence import models
@@ -20,6 +17,8 @@ from backup_flows import exceptions
 from backup_flows import faults
 from backup_flows import rollbacks
 from backup_flows import snapshot_sets as sets
+
+from tests.unit import fake_sdk
 
 SERVER = 'srv'
 FACTS = {'id': SERVER, 'name': 'web', 'status': 'ACTIVE', 'task_state': None,
@@ -74,11 +73,7 @@ class RollbackTestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         conf.CONF([], project='backup-flows', default_config_files=[])
-        self.conn = mock.Mock(spec=['image', 'block_storage'])
-        self.conn.image = mock.create_autospec(image_proxy.Proxy,
-                                               instance=True)
-        self.conn.block_storage = mock.create_autospec(
-            block_storage_proxy.Proxy, instance=True)
+        self.conn = fake_sdk.connection()
         self.conn.block_storage.snapshots.return_value = [
             sdk_snapshot.Snapshot(id='s1', volume_id='v1',
                                   created_at='2026-01-01T00:00:00')]

@@ -1,15 +1,15 @@
 """Image tasks: an uploaded image a snapshot set adopted survives the
 upload's revert."""
 
-from unittest import mock
 
 import fixtures
-from openstack.image.v2 import _proxy as image_proxy
 from openstack.image.v2 import image as sdk_image
 import testtools
 
 from backup_flows import conf
 from backup_flows.tasks import image as image_tasks
+
+from tests.unit import fake_sdk
 
 JOB = '11111111-2222-3333-4444-555555555555'
 
@@ -19,9 +19,7 @@ class UploadVolumeToImageRevertTestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         conf.CONF([], project='backup-flows', default_config_files=[])
-        self.conn = mock.Mock(spec=['image'])
-        self.conn.image = mock.create_autospec(image_proxy.Proxy,
-                                               instance=True)
+        self.conn = fake_sdk.connection()
         self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
                                            return_value=self.conn))
         self.name = image_tasks.job_image_name(JOB, 'safety-image-v1')

@@ -1,11 +1,8 @@
 """Snapshot set tasks: an image standing in for a volume snapshot."""
 
-from unittest import mock
 
 import fixtures
-from openstack.block_storage.v3 import _proxy as block_storage_proxy
 from openstack.block_storage.v3 import snapshot as sdk_snapshot
-from openstack.image.v2 import _proxy as image_proxy
 import testtools
 
 from backup_flows import conf
@@ -13,17 +10,15 @@ from backup_flows import exceptions
 from backup_flows import snapshot_sets as sets
 from backup_flows.tasks import snapshot_set as set_tasks
 
+from tests.unit import fake_sdk
+
 
 class RecordImageAsSetMemberTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
         conf.CONF([], project='backup-flows', default_config_files=[])
-        self.conn = mock.Mock(spec=['image', 'block_storage'])
-        self.conn.image = mock.create_autospec(image_proxy.Proxy,
-                                               instance=True)
-        self.conn.block_storage = mock.create_autospec(
-            block_storage_proxy.Proxy, instance=True)
+        self.conn = fake_sdk.connection()
         self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
                                            return_value=self.conn))
         self.patched = self.useFixture(fixtures.MockPatch(

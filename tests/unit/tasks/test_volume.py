@@ -4,7 +4,6 @@ from unittest import mock
 
 import fixtures
 from openstack import exceptions as sdk_exc
-from openstack.block_storage.v3 import _proxy as block_storage_proxy
 from openstack.block_storage.v3 import volume as sdk_volume
 import requests
 import testtools
@@ -13,12 +12,7 @@ from backup_flows import conf
 from backup_flows import exceptions
 from backup_flows.tasks import volume as volume_tasks
 
-
-def fake_connection():
-    conn = mock.Mock(spec=['block_storage'])
-    conn.block_storage = mock.create_autospec(block_storage_proxy.Proxy,
-                                              instance=True)
-    return conn
+from tests.unit import fake_sdk
 
 
 def response(status_code):
@@ -39,7 +33,7 @@ class ReimageVolumeTestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         conf.CONF([], project='backup-flows', default_config_files=[])
-        self.conn = fake_connection()
+        self.conn = fake_sdk.connection()
         self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
                                            return_value=self.conn))
         self.useFixture(fixtures.MockPatch('time.sleep'))

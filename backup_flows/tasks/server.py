@@ -261,9 +261,8 @@ class CreateServer(base.BackupFlowsTask):
                                                 spec['name'])}
         if isinstance(result, str):
             ids.add(result)
-        for server_id in ids:
-            LOG.info('Deleting server %s (revert)', server_id)
-            delete_server(conn, server_id)
+        base.delete_each('server', ids,
+                         lambda server_id: delete_server(conn, server_id))
         volume_keys = [vol['key'] for vol in spec.get('volumes') or []]
         if spec['root']['kind'] == 'volume':
             volume_keys.append(spec['root']['key'])

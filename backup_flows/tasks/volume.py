@@ -293,9 +293,8 @@ class CreateVolume(base.BackupFlowsTask):
                                                 spec['role'])}
         if isinstance(result, str):
             ids.add(result)
-        for volume_id in ids:
-            LOG.info('Deleting volume %s (revert)', volume_id)
-            delete_volume(conn, volume_id)
+        base.delete_each('volume', ids,
+                         lambda volume_id: delete_volume(conn, volume_id))
 
 
 class WaitForVolumeAvailable(base.BackupFlowsTask):

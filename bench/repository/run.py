@@ -1,19 +1,25 @@
-"""Compare backup-flows, restic and borg on synthetic disk images.
+"""Compare backup-flows, restic and borg on two kinds of disk images.
 
-One run: generate (or reuse) day1/day2 images of ``--size``, then for each
-tool: back up day 1, back up day 2, restore day 2 (checked against the
-image), from a cold page cache when the host allows dropping it. All three
-repositories are encrypted (restic 0.14 cannot write unencrypted ones):
-backup-flows AES-256-GCM with scrypt, restic AES-256-CTR/Poly1305 with
-compression auto (repository version 2), borg repokey-blake2 with zstd,1.
-Prints throughput, CPU seconds per GiB, peak RSS, stored bytes after day 1,
-bytes added by day 2, restore throughput and the ratios backup-flows/restic
-and backup-flows/borg. Usage::
+One run: for each data set (``synthetic``: gendisk.py; ``files``: real file
+bytes, fileimage.py) generate (or reuse) day1/day2 images of ``--size``,
+then for each tool: back up day 1, back up day 2, restore day 2 (checked
+against the image), from a cold page cache when the host allows dropping
+it. The peers are Debian's restic 0.18 (trixie) and borg 1.4
+(bookworm-backports), fetched by peers.sh into a cache (run here when they
+are missing). All three repositories are encrypted: backup-flows AES-256-GCM
+with scrypt; restic repository version 2, compression auto (its defaults);
+borg repokey-blake2 with zstd,1. ``--repeat N`` (default 3) runs every tool
+N times, interleaved, and keeps the fastest run of each phase. Prints the
+tool versions, throughput, CPU seconds per GiB, peak RSS, stored bytes after
+day 1, bytes added by day 2, restore throughput, the ratios
+backup-flows/restic and backup-flows/borg, and each target of the issue
+with PASS or FAIL. Usage::
 
     python bench/repository/run.py --size 2G [--tools bf,restic,borg] \
-        [--repeat N]
+        [--data synthetic,files] [--repeat N]
 
-Peak RSS scaling: ``--size 8G --tools bf``.
+Peak RSS scaling: ``--size 8G --tools bf`` after a 2G run (the flatness
+line compares with the newest result of the other size).
 """
 
 import argparse
@@ -28,9 +34,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import fileimage  # noqa: E402
 import gendisk  # noqa: E402
+import runners  # noqa: E402
+import targets  # noqa: E402
 
-PASSPHRASE = 'bench-passphrase-not-secret'
 BENCH_TMP = '/tmp'
 GIB = 1 << 30
 
@@ -91,102 +99,6 @@ def measure(argv, env, cwd=None):
     with open(stats) as f:
         user, system, rss_kib = f.read().split()[-3:]
     return wall, float(user) + float(system), int(rss_kib) * 1024, output
-
-
-class Tool:
-    """How one tool initialises, backs up and restores."""
-
-    name = None
-
-    def __init__(self, work):
-        self.repo = os.path.join(work, 'repo-' + self.name)
-        self.env = dict(os.environ)
-
-    def init(self):
-        raise NotImplementedError
-
-    def backup(self, src_dir, label):
-        raise NotImplementedError
-
-    def restore(self, out_dir):
-        raise NotImplementedError
-
-
-class BackupFlows(Tool):
-    name = 'backup-flows'
-
-    def __init__(self, work):
-        super().__init__(work)
-        self.env['BACKUP_FLOWS_REPOSITORY_PASSPHRASE'] = PASSPHRASE
-        self.tool = [sys.executable, os.path.join(HERE, 'bf_tool.py')]
-        self.last = None
-
-    def init(self):
-        return self.tool + ['init', self.repo], None
-
-    def backup(self, src_dir, label):
-        return self.tool + ['backup', self.repo,
-                            os.path.join(src_dir, 'disk.img')], None
-
-    def note_output(self, out):
-        self.last = out.strip().splitlines()[-1]
-
-    def restore(self, out_dir):
-        return self.tool + ['restore', self.repo, self.last,
-                            os.path.join(out_dir, 'disk.img')], None
-
-
-class Restic(Tool):
-    name = 'restic'
-
-    def __init__(self, work):
-        super().__init__(work)
-        self.env.update(RESTIC_PASSWORD=PASSPHRASE,
-                        RESTIC_REPOSITORY=self.repo,
-                        RESTIC_CACHE_DIR=self.repo + '-cache')
-
-    def init(self):
-        return ['restic', 'init', '--repository-version', '2', '-q'], None
-
-    def backup(self, src_dir, label):
-        return ['restic', 'backup', '-q', '--compression', 'auto',
-                'disk.img'], src_dir
-
-    def note_output(self, out):
-        pass
-
-    def restore(self, out_dir):
-        return ['restic', 'restore', 'latest', '--target', out_dir], None
-
-
-class Borg(Tool):
-    name = 'borg'
-
-    def __init__(self, work):
-        super().__init__(work)
-        self.env.update(BORG_PASSPHRASE=PASSPHRASE,
-                        BORG_BASE_DIR=self.repo + '-base',
-                        BORG_RELOCATED_REPO_ACCESS_IS_OK='yes',
-                        BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK='yes')
-        self.label = None
-
-    def init(self):
-        return ['borg', 'init', '-e', 'repokey-blake2', self.repo], None
-
-    def backup(self, src_dir, label):
-        self.label = label
-        return ['borg', 'create', '--compression', 'zstd,1',
-                '%s::%s' % (self.repo, label), 'disk.img'], src_dir
-
-    def note_output(self, out):
-        pass
-
-    def restore(self, out_dir):
-        return ['borg', 'extract', '--sparse',
-                '%s::%s' % (self.repo, self.label)], out_dir
-
-
-TOOLS = {'bf': BackupFlows, 'restic': Restic, 'borg': Borg}
 
 
 def sha256_file(path):
@@ -288,14 +200,92 @@ def summarise(results):
               ''.join('%15.1f' % rows[n][metric] for n in names))
     ratios = {}
     bf = rows.get('backup-flows')
-    for peer in ('restic', 'borg'):
-        if bf and peer in rows:
-            ratios[peer] = {m: bf[m] / rows[peer][m] if rows[peer][m] else None
-                            for m in metrics}
-            print('backup-flows/%s: ' % peer + ', '.join(
-                '%s %.2f' % (m, v) for m, v in ratios[peer].items()
+    for peer_name in ('restic', 'borg'):
+        if bf and peer_name in rows:
+            ratios[peer_name] = {
+                m: bf[m] / rows[peer_name][m] if rows[peer_name][m] else None
+                for m in metrics}
+            print('backup-flows/%s: ' % peer_name + ', '.join(
+                '%s %.2f' % (m, v) for m, v in ratios[peer_name].items()
                 if v is not None))
     return {'rows': rows, 'ratios': ratios}
+
+
+def prepare(data, args, size):
+    """Generate or reuse one data set's images; return (work, images)."""
+    work = os.path.join(args.work_dir, '%s%s-%d' % (
+        '' if data == 'synthetic' else data + '-', args.size, args.seed))
+    os.makedirs(work, exist_ok=True)
+    images = {'day1': os.path.join(work, 'day1.img'),
+              'day2': os.path.join(work, 'day2.img')}
+    present = (os.path.exists(images['day2']) and
+               os.path.getsize(images['day1']) == size)
+    argv = ['--size', str(size), '--seed', str(args.seed), '--out', work]
+    if data == 'synthetic':
+        script = 'gendisk.py'
+    else:
+        script = 'fileimage.py'
+        argv += ['--root', args.root]
+        try:
+            want = fileimage.stamp(args.root, size, args.seed)
+        except ValueError as e:
+            sys.exit('run.py: %s' % e)
+        try:
+            with open(os.path.join(work, 'stamp')) as f:
+                present = present and f.read().strip() == want
+        except OSError:
+            present = False
+    if present:
+        print('%s: reusing the %s images in %s' % (data, args.size, work))
+    else:
+        print('%s: generating %s images in %s' % (data, args.size, work),
+              flush=True)
+        # In a child process: the generator's memory must not inflate the
+        # parent that forks the measured tools.
+        subprocess.check_call([sys.executable, os.path.join(HERE, script)] +
+                              argv)
+    if data == 'files':
+        with open(os.path.join(work, 'stamp')) as f:
+            print('files: %s' % f.read().strip())
+    images['day2_sha256'] = sha256_file(images['day2'])
+    return work, images
+
+
+def run_data_set(data, args, size, keys):
+    """All runs of all tools on one data set; return the results."""
+    work, images = prepare(data, args, size)
+    runs = {}
+    for attempt in range(args.repeat):
+        for key in keys:
+            tool = runners.TOOLS[key](work)
+            before = loadavg()
+            print('%s: running %s (run %d, load %s)' % (
+                data, tool.name, attempt + 1, before), flush=True)
+            figures = run_tool(tool, images, work)
+            figures['load'] = [before, loadavg()]
+            runs.setdefault(tool.name, []).append(figures)
+            shutil.rmtree(tool.repo, ignore_errors=True)
+            print(json.dumps(figures), flush=True)
+    return {name: best_of(tool_runs) for name, tool_runs in runs.items()}
+
+
+def report(data, args, size, results, results_dir):
+    """Print one data set's table, ratios and targets; return them."""
+    print()
+    print('== %s data set: %s image, best of %d run(s) per tool, %d CPUs, '
+          'load average now %s' % (data, args.size, args.repeat,
+                                   os.cpu_count(), loadavg()))
+    summary = summarise(results)
+    checks = targets.check(summary['rows'])
+    bf = summary['rows'].get('backup-flows')
+    if bf:
+        checks.append(targets.rss_flatness(results_dir, data, size,
+                                           targets.peak_rss(bf)))
+    for line, _ in checks:
+        print(line)
+    return {'results': results, 'summary': summary,
+            'targets': [{'line': line, 'passed': passed}
+                        for line, passed in checks]}
 
 
 def main():
@@ -304,48 +294,51 @@ def main():
     parser.add_argument('--seed', type=int, default=42)
     parser.add_argument('--work-dir', default='/tmp/bfbench')
     parser.add_argument('--tools', default='bf,restic,borg')
-    parser.add_argument('--repeat', type=int, default=1,
+    parser.add_argument('--data', default='synthetic,files',
+                        help='Data sets: synthetic (gendisk.py), files '
+                             '(real file bytes, fileimage.py).')
+    parser.add_argument('--root', default='/usr',
+                        help='Files of the "files" data set.')
+    parser.add_argument('--bf-commit', metavar='REV',
+                        help='Benchmark backup_flows as committed in REV '
+                             '(git archive into --work-dir) instead of the '
+                             'work tree.')
+    parser.add_argument('--repeat', type=int, default=3,
                         help='Run each tool this many times (interleaved) '
                              'and keep the fastest run of each phase.')
     args = parser.parse_args()
-    size = gendisk.parse_size(args.size) // gendisk.BLOCK * gendisk.BLOCK
-    work = os.path.join(args.work_dir, '%s-%d' % (args.size, args.seed))
-    os.makedirs(work, exist_ok=True)
-    images = {'day1': os.path.join(work, 'day1.img'),
-              'day2': os.path.join(work, 'day2.img')}
-    if not (os.path.exists(images['day2']) and
-            os.path.getsize(images['day1']) == size):
-        print('generating %s images in %s' % (args.size, work), flush=True)
-        # In a child process: the generator's memory must not inflate the
-        # parent that forks the measured tools.
-        subprocess.check_call([sys.executable,
-                               os.path.join(HERE, 'gendisk.py'),
-                               '--size', str(size), '--seed', str(args.seed),
-                               '--out', work])
-    images['day2_sha256'] = sha256_file(images['day2'])
-    runs = {}
-    for attempt in range(args.repeat):
-        for key in args.tools.split(','):
-            tool = TOOLS[key](work)
-            before = loadavg()
-            print('running %s (run %d, load %s)' % (tool.name, attempt + 1,
-                                                    before), flush=True)
-            figures = run_tool(tool, images, work)
-            figures['load'] = [before, loadavg()]
-            runs.setdefault(tool.name, []).append(figures)
-            shutil.rmtree(tool.repo, ignore_errors=True)
-            print(json.dumps(figures), flush=True)
-    results = {name: best_of(tool_runs) for name, tool_runs in runs.items()}
-    print('%s image, %d run(s) per tool, %d CPUs, load average now %s'
-          % (args.size, args.repeat, os.cpu_count(), loadavg()))
-    summary = summarise(results)
-    out = os.path.join(HERE, '..', 'results')
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, 'repository-%s-%d.json' % (args.size,
-                                                         int(time.time())))
+    keys = args.tools.split(',')
+    datas = args.data.split(',')
+    unknown = ([k for k in keys if k not in runners.TOOLS] +
+               [d for d in datas if d not in ('synthetic', 'files')])
+    if unknown or args.repeat < 1:
+        parser.error('unknown tool or data set: %s' % ', '.join(unknown)
+                     if unknown else '--repeat must be at least 1')
+    try:
+        size = gendisk.parse_size(args.size) // gendisk.BLOCK * gendisk.BLOCK
+    except (ValueError, IndexError):
+        parser.error('bad --size: %s' % args.size)
+    if args.bf_commit:
+        try:
+            runners.BackupFlows.use_commit(args.bf_commit, args.work_dir)
+        except subprocess.CalledProcessError:
+            parser.error('--bf-commit: no commit %s' % args.bf_commit)
+    versions = [runners.TOOLS[key](args.work_dir).version() for key in keys]
+    for line in versions:
+        print('version: %s' % line)
+    print('settings: backup-flows AES-256-GCM + scrypt, zstd 1; restic '
+          'repository v2, compression auto; borg repokey-blake2, zstd,1')
+    results_dir = os.path.normpath(os.path.join(HERE, '..', 'results'))
+    os.makedirs(results_dir, exist_ok=True)
+    saved = {'size': size, 'versions': versions, 'datasets': {}}
+    for data in datas:
+        results = run_data_set(data, args, size, keys)
+        saved['datasets'][data] = report(data, args, size, results,
+                                         results_dir)
+    path = os.path.join(results_dir, 'repository-%s-%d.json' % (
+        args.size, int(time.time())))
     with open(path, 'w') as f:
-        json.dump({'size': size, 'results': results, 'summary': summary}, f,
-                  indent=2)
+        json.dump(saved, f, indent=2)
     print('results written to %s' % os.path.relpath(path))
 
 

@@ -56,7 +56,7 @@ class BackupCommands:
     def create(self, server, url=None, quiesce=None, tags=None,
                require_consistency=False):
         """Back up a server: root disk, every volume and its definition."""
-        result = backups.create(server, url=url, quiesce=quiesce,
+        result = backups.create(server, url=common.url(url), quiesce=quiesce,
                                 tags=tags or (),
                                 require_consistency=require_consistency)
         common.print_item(_disks_cell(result) if not common.json_output()
@@ -68,14 +68,15 @@ class BackupCommands:
     @_repository_arg()
     def list(self, server=None, url=None):
         """List backups, oldest first."""
-        common.print_list(backups.list_backups(server=server, url=url),
-                          _LIST_COLUMNS)
+        common.print_list(
+            backups.list_backups(server=server, url=common.url(url)),
+            _LIST_COLUMNS)
 
     @args('backup_id', metavar='ID', help='Backup id.')
     @_repository_arg()
     def show(self, backup_id, url=None):
         """Show a backup: server, consistency and every disk."""
-        result = backups.show(backup_id, url=url)
+        result = backups.show(backup_id, url=common.url(url))
         common.print_item(_disks_cell(result) if not common.json_output()
                           else result, _FIELDS)
 
@@ -83,7 +84,7 @@ class BackupCommands:
     @_repository_arg()
     def delete(self, backup_id, url=None):
         """Delete a backup (its data is reclaimed by prune)."""
-        common.print_item(backups.delete(backup_id, url=url))
+        common.print_item(backups.delete(backup_id, url=common.url(url)))
 
     @args('backup_id', metavar='ID', help='Backup id.')
     @_repository_arg()
@@ -96,25 +97,25 @@ class BackupCommands:
     def verify(self, backup_id, url=None, deep=False, drill=False):
         """Verify a backup; exit 1 naming the damaged disks if any."""
         if drill:
-            result = drills.verify(backup_id, url=url, deep=deep)
+            result = drills.verify(backup_id, url=common.url(url), deep=deep)
         else:
-            result = backups.verify(backup_id, url=url, deep=deep)
+            result = backups.verify(backup_id, url=common.url(url), deep=deep)
         common.print_item(result)
 
     @args('--server', metavar='SERVER',
           help='Apply the policy to this server\'s backups only.')
     @_repository_arg()
-    @args('--keep-last', metavar='N', type=int,
+    @args('--keep-last', metavar='N',
           help='Keep the N newest backups.')
-    @args('--keep-hourly', metavar='N', type=int,
+    @args('--keep-hourly', metavar='N',
           help='Keep one per hour for N hours.')
-    @args('--keep-daily', metavar='N', type=int,
+    @args('--keep-daily', metavar='N',
           help='Keep one per day for N days.')
-    @args('--keep-weekly', metavar='N', type=int,
+    @args('--keep-weekly', metavar='N',
           help='Keep one per week for N weeks.')
-    @args('--keep-monthly', metavar='N', type=int,
+    @args('--keep-monthly', metavar='N',
           help='Keep one per month for N months.')
-    @args('--keep-yearly', metavar='N', type=int,
+    @args('--keep-yearly', metavar='N',
           help='Keep one per year for N years.')
     @args('--dry-run', action='store_true', default=False,
           help='Only show what would be forgotten.')
@@ -123,8 +124,15 @@ class BackupCommands:
               keep_yearly=None, dry_run=False):
         """Forget backups by retention policy (default: [backup] keep_*)
         and reclaim the data no backup uses."""
-        policy = backups.policy_from(keep_last, keep_hourly, keep_daily,
-                                     keep_weekly, keep_monthly, keep_yearly)
-        result = backups.prune(policy, server=server, url=url,
+        given = {}
+        for option, value in (('last', keep_last), ('hourly', keep_hourly),
+                              ('daily', keep_daily), ('weekly', keep_weekly),
+                              ('monthly', keep_monthly),
+                              ('yearly', keep_yearly)):
+            if value is not None:
+                given['keep_' + option] = common.count(
+                    value, '--keep-' + option)
+        policy = backups.policy_from(**given)
+        result = backups.prune(policy, server=server, url=common.url(url),
                                dry_run=dry_run)
         common.print_item(result)

@@ -11,6 +11,7 @@ import sys
 import prettytable
 
 from backup_flows import conf as bf_conf
+from backup_flows import exceptions
 
 CONF = bf_conf.CONF
 
@@ -62,6 +63,31 @@ def add_command_parsers(subparsers, categories):
                 action_parser.add_argument(*arg_names, **arg_kwargs)
             action_parser.set_defaults(action_fn=action_fn,
                                        action_kwargs=action_kwargs)
+
+
+def count(value, option):
+    """``value`` of the CLI option ``option`` as a count: a whole number
+    >= 0 (given as a string: argparse's ``type=int`` would print its usage
+    over several lines instead of one error line)."""
+    try:
+        number = int(value, 10)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        raise exceptions.InvalidInput(
+            reason='%s %r is not a count (a whole number >= 0)'
+                   % (option, value))
+    return number
+
+
+def url(value):
+    """A repository URL given on the command line: ``None`` when not
+    given; an empty one is refused (it would mean the default)."""
+    if value is not None and not value.strip():
+        raise exceptions.InvalidInput(
+            reason='the repository URL is empty; give a path or URL, or '
+                   'leave the option out for the default')
+    return value
 
 
 def fetch_func_args(func):

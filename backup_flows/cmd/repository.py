@@ -20,8 +20,9 @@ CONF = bf_conf.CONF
 _LIST_COLUMNS = ['id', 'server', 'created_at', 'disks', 'size', 'error']
 _CHECK_FIELDS = ['ok', 'deep', 'backups', 'chunks_checked', 'packs_checked',
                  'affected', 'damaged_manifests', 'index_errors',
-                 'missing_packs', 'damaged_packs', 'bad_chunks',
-                 'unreferenced_packs']
+                 'missing_packs', 'damaged_packs', 'damaged_copies',
+                 'bad_chunks', 'unreferenced_packs']
+_REPAIR_FIELDS = ['dropped_copies', 'packs_rewritten', 'packs_deleted']
 _PRUNE_FIELDS = ['dry_run', 'forgotten', 'packs_deleted', 'packs_repacked',
                  'bytes_freed', 'unreadable_packs']
 
@@ -44,18 +45,7 @@ def _quiet_library():
 
 def _open(url):
     _quiet_library()
-    return repository_lib.open_repository(CONF, url=url)
-
-
-def _non_negative(value):
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise exceptions.InvalidInput(
-            reason='%r is not a count (a whole number >= 0)' % value)
-    return number
+    return repository_lib.open_repository(CONF, url=common.url(url))
 
 
 def _affected_lines(affected):
@@ -72,6 +62,31 @@ def _affected_lines(affected):
     return lines
 
 
+def _copy_lines(copies):
+    return ['chunk %s in pack %s: %s%s'
+            % (c['chunk'], c['pack'], c['reason'],
+               '' if c.get('good_copy', True) else ' (no good copy)')
+            for c in copies]
+
+
+def _damage_hint(report):
+    """What the check error line adds after the count of backups."""
+    if report['index_errors']:
+        return ' ("repository rebuild-index" repairs damaged index files)'
+    with_good = sum(1 for c in report['damaged_copies'] if c['good_copy'])
+    if with_good:
+        return ('; %d damaged copies have a good copy ("repository check '
+                '--repair" drops them)' % with_good)
+    if report['bad_chunks']:
+        return ('; %d chunks have no good copy (the next backup of the same '
+                'data stores them again)' % len(report['bad_chunks']))
+    if report['damaged_packs']:
+        return ('; %d packs are damaged in bytes no backup reads '
+                '("repository check --repair" rewrites them)'
+                % len(report['damaged_packs']))
+    return ''
+
+
 class RepositoryCommands:
     """Backup repository: init, list, check, stats, prune, rebuild-index."""
 
@@ -85,7 +100,7 @@ class RepositoryCommands:
         """Create an empty repository."""
         _quiet_library()
         with repository_lib.init_repository(
-                CONF, url=url, encrypted=encrypt) as repo:
+                CONF, url=common.url(url), encrypted=encrypt) as repo:
             item = {'url': repo.url, 'id': repo.config['id'],
                     'encryption': repo.config['encryption'],
                     'chunk_id': repo.config['chunk_id'],
@@ -100,20 +115,29 @@ class RepositoryCommands:
 
     @_repository_arg()
     @args('--deep', action='store_true', default=False,
-          help='Also read every referenced chunk back and verify it '
-               '(reads all the data).')
-    def check(self, url=None, deep=False):
-        """Verify the repository; exit 1 and list the damage if any."""
+          help='Also read every copy of every referenced chunk back and '
+               'verify it (reads all the data).')
+    @args('--repair', action='store_true', default=False,
+          help='Deep check under the exclusive lock, then drop every '
+               'damaged copy of a chunk that has a good copy (its pack is '
+               'rewritten); chunks without a good copy are listed with the '
+               'backups they affect. Implies --deep.')
+    def check(self, url=None, deep=False, repair=False):
+        """Verify (or repair) the repository; exit 1 and list the damage
+        that remains, if any."""
         with _open(url) as repo:
-            report = repo.check(deep=deep)
+            report = repo.repair() if repair else repo.check(deep=deep)
         if CONF.format == 'json':
             common.print_item(report)
         else:
-            shown = dict(report, affected=_affected_lines(report['affected']))
-            common.print_item(shown, _CHECK_FIELDS)
+            shown = dict(report, affected=_affected_lines(report['affected']),
+                         damaged_copies=_copy_lines(report['damaged_copies']),
+                         dropped_copies=_copy_lines(
+                             report.get('dropped_copies', [])))
+            common.print_item(shown, _CHECK_FIELDS +
+                              (_REPAIR_FIELDS if repair else []))
         if not report['ok']:
-            hint = (' ("repository rebuild-index" repairs damaged index '
-                    'files)' if report['index_errors'] else '')
+            hint = _damage_hint(report)
             sys.stderr.write(
                 'ERROR: repository %s is damaged: %d backups affected%s\n'
                 % (repo.url, len(report['affected']), hint))
@@ -193,6 +217,9 @@ class RepositoryCommands:
 def repository_policy(keep_last, hourly, daily, weekly, monthly, yearly):
     """A retention policy from the CLI's --keep-* strings."""
     return repository_lib.Policy(
-        keep_last=_non_negative(keep_last), hourly=_non_negative(hourly),
-        daily=_non_negative(daily), weekly=_non_negative(weekly),
-        monthly=_non_negative(monthly), yearly=_non_negative(yearly))
+        keep_last=common.count(keep_last, '--keep-last'),
+        hourly=common.count(hourly, '--keep-hourly'),
+        daily=common.count(daily, '--keep-daily'),
+        weekly=common.count(weekly, '--keep-weekly'),
+        monthly=common.count(monthly, '--keep-monthly'),
+        yearly=common.count(yearly, '--keep-yearly'))

@@ -53,13 +53,29 @@ repository_opts = [
                default=600,
                min=10,
                help='Seconds after which a lock that was not refreshed is '
-                    'stale and ignored. Live holders refresh every third '
-                    'of it.'),
+                    'stale and ignored (its holder stopped: killed, host '
+                    'down). Live holders refresh every quarter of it; a '
+                    'holder that could not refresh for this long gives '
+                    'its work up instead of committing it.'),
     cfg.IntOpt('lock_wait',
-               default=0,
+               default=900,
                min=0,
                help='Seconds to wait for a conflicting lock to go away '
-                    'before failing.'),
+                    'before failing: a backup waits for a prune to end, a '
+                    'prune for backups to commit. The default outlasts an '
+                    'ordinary prune and the expiry of a crashed holder\'s '
+                    'lock (lock_ttl).'),
+    cfg.IntOpt('prune_grace',
+               default=6 * 3600,
+               min=0,
+               help='Seconds during which prune leaves new packs and index '
+                    'files alone, and keeps packs it found unused before '
+                    'deleting them (a later prune deletes them). It must '
+                    'exceed by far how long object listings may lag (Swift '
+                    'listings are eventually consistent) and the clock '
+                    'difference between hosts. 0 deletes unused data at '
+                    'once: only for storage whose listings are always up '
+                    'to date (a local file system) and tests.'),
     cfg.IntOpt('backend_retries',
                default=5,
                min=0,

@@ -3,6 +3,8 @@
 Shape::
 
     snapshot-create (sub-flow: check, quiesce, capture, thaw, record set)
+    hold-repository-lock (a shared lock, refreshed, until the commit: no
+        prune runs between the first write and the manifest)
     copy-disks (side by side, per disk):
         export (exporter plugin) → write-disk → cleanup (exporter plugin)
     commit-backup (the manifest: commit point)
@@ -55,6 +57,7 @@ def get_flow(root, volumes, quiesce, disks, planned_status=None):
     flow = linear_flow.Flow(keys.FLOW_BACKUP_CREATE)
     flow.add(snapshot_flow.get_flow(root, volumes, quiesce, planned_status,
                                     transient=True))
+    flow.add(repo_tasks.HoldRepositoryLock(name='hold-repository-lock'))
     flow.add(copy)
     flow.add(repo_tasks.CommitBackup(
         name='commit-backup',

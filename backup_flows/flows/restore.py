@@ -8,12 +8,19 @@ Shape::
         volume (data or boot):
                      create-image-<d> → upload-disk-<d> → wait-image-active-<d>
                      → create-volume-<d> → wait-volume-available-<d>
-                     → delete-image-<d> (the temporary image)
+                     → verify-volume-<d> → delete-image-<d> (the temporary
+                     image)
     create-server → wait-server-active
 
 Store (plain data): ``cloud`` (the target cloud), ``job_id``,
 ``backup_id``, ``repository_url``. Every image, volume and server the flow
 creates carries the job id; a revert from any task deletes them all.
+
+Every disk is checked as written before the server is created: the bytes
+sent to Glance against the manifest's whole-disk SHA-256 as they are read,
+Glance's hash of the image it stored against the bytes sent
+(upload-disk-<d>), and a volume's bytes against the image it was written
+from (verify-volume-<d>). A mismatch fails the flow, which deletes it all.
 """
 
 from oslo_log import log as logging
@@ -107,6 +114,9 @@ def _restore_disk(disk):
         volume_tasks.WaitForVolumeAvailable(
             name='wait-volume-available-%s' % name,
             rebind={'volume_id': volume}),
+        volume_tasks.VerifyVolumeBytes(
+            name='verify-volume-%s' % name, inject={'disk': disk},
+            rebind={'volume_id': volume, 'image_id': image}),
         image_tasks.DeleteImage(
             name='delete-image-%s' % name, rebind={'image_id': image}))
 

@@ -27,6 +27,8 @@ API for flows (everything else in this package is internal)::
     repo.forget([backup_id, ...])
     repo.check(deep=False)             # report; report['affected'] lists
                                        # damaged backups and disks
+    repo.repair()                      # drop damaged copies of chunks
+                                       # that have a good one
     repo.prune(repository.Policy(keep_last=7, daily=14, weekly=8,
                                  monthly=12, yearly=3), dry_run=False)
     repo.stats()

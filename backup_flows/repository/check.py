@@ -1,9 +1,13 @@
 """Checking a repository and computing its statistics.
 
-Quick check: every manifest is readable; every chunk it references is in
-the index; the pack holding it exists and is long enough. Deep check, in
-addition: every pack is read whole, its SHA-256 must equal its name, and
-every chunk in it is decrypted, decompressed and re-hashed.
+Every copy of every referenced chunk is checked (a chunk may be stored in
+several packs). Quick check: every manifest is readable; every chunk it
+references is in the index; the packs holding its copies exist and are long
+enough. Deep check, in addition: every pack holding a copy is read whole,
+its SHA-256 must equal its name, and every copy in it is decrypted,
+decompressed and re-hashed. The copies a deep check finds damaged are
+recorded in a ``damaged/`` object (see index.py), so readers go to the
+other copies and backups store the chunk again.
 
 The report (a JSON-serialisable dict)::
 
@@ -12,15 +16,21 @@ The report (a JSON-serialisable dict)::
      "damaged_manifests": {"<backup id>": "<reason>"},
      "index_errors": {"index/<id>": "<reason>"},
      "missing_packs": ["<pack id>"], "damaged_packs": {"<pack id>": "..."},
+     "damaged_copies": [{"chunk": "<chunk id>", "pack": "<pack id>",
+                         "reason": "...", "good_copy": bool}],
      "bad_chunks": {"<chunk id>": "<reason>"},
      "affected": [{"backup": "<id>", "server": "...",
                    "disks": [{"name": "vda", "bad_chunks": 3,
-                              "first_bad_offset": 1048576}]}],
+                              "first_bad_offset": 1048576,
+                              "bad_offsets": [1048576, ...]}]}],
      "unreferenced_packs": 2}
 
-``affected`` names exactly the backups and disks that cannot be restored
-intact. Unreferenced packs (left by interrupted backups) are not errors;
-prune removes them.
+``damaged_copies`` names every damaged copy; ``good_copy`` says whether
+the chunk has another, good one (then nothing is lost and ``check
+--repair`` drops the damaged copy). ``bad_chunks`` are the chunks with no
+good copy, and ``affected`` names exactly the backups and disks that cannot
+be restored intact, with the offsets of those chunks. Unreferenced packs
+(left by interrupted backups) are not errors; prune removes them.
 """
 
 import collections
@@ -30,6 +40,7 @@ from oslo_log import log as logging
 
 from backup_flows.repository import crypto
 from backup_flows.repository import pack as pack_mod
+from backup_flows.repository import reader
 from backup_flows.repository.backends import base
 
 LOG = logging.getLogger(__name__)
@@ -46,20 +57,19 @@ def referenced_chunks(documents):
     return chunks
 
 
-def _verify_pack(repo, pack_id, entries, wanted):
-    """Read one pack whole; return ``(pack_error, {chunk_id: reason})``."""
+def _verify_pack(repo, pack_id, entries):
+    """Read one pack whole; return ``(pack_error, {chunk_id: reason})``
+    for its copies ``entries``."""
     try:
         data = repo.backend.get(pack_mod.pack_name(pack_id))
     except base.ObjectNotFound:
-        return 'missing', {c: 'pack missing' for c, *_ in entries
-                           if c in wanted}
+        return 'missing', {c: 'pack %s is missing' % pack_id
+                           for c, *_ in entries}
     pack_error = None
     if hashlib.sha256(data).hexdigest() != pack_id:
         pack_error = 'content does not match its SHA-256 name'
     bad = {}
     for chunk_id, offset, length, raw in entries:
-        if chunk_id not in wanted:
-            continue
         stored = data[offset:offset + length]
         try:
             if len(stored) != length:
@@ -68,6 +78,106 @@ def _verify_pack(repo, pack_id, entries, wanted):
         except crypto.IntegrityError as exc:
             bad[chunk_id] = 'damaged in pack %s: %s' % (pack_id, exc)
     return pack_error, bad
+
+
+def copies_by_pack(index, chunks):
+    """pack id -> ``(chunk_id, offset, length, raw)`` of every copy of
+    ``chunks``."""
+    by_pack = collections.defaultdict(list)
+    for chunk_id in chunks:
+        for pack_id, offset, length, raw in index.locations(chunk_id):
+            by_pack[pack_id].append((chunk_id, offset, length, raw))
+    return by_pack
+
+
+def scan(repo, index, chunks, deep):
+    """Check every copy of ``chunks``; return ``{"copies": {(pack id,
+    chunk id): reason} of bad copies, "missing_packs": set,
+    "damaged_packs": {pack id: reason}, "packs_checked": n, "pack_sizes":
+    {pack id: size} (listed), "by_pack": copies_by_pack()}``.
+
+    Quick: the listing must show each pack, long enough. Deep: each pack
+    is read (its absence proven by a failed read, not by the listing).
+    """
+    pack_sizes = {pack_mod.pack_id_from_name(name): size
+                  for name, size in repo.backend.list(pack_mod.PREFIX)}
+    by_pack = copies_by_pack(index, chunks)
+    result = {'copies': {}, 'missing_packs': set(), 'damaged_packs': {},
+              'packs_checked': 0, 'pack_sizes': pack_sizes,
+              'by_pack': by_pack}
+    copies = result['copies']
+    if not deep:
+        for pack_id, entries in by_pack.items():
+            size = pack_sizes.get(pack_id)
+            if size is None:
+                result['missing_packs'].add(pack_id)
+            for chunk_id, offset, length, _ in entries:
+                if size is None:
+                    copies[pack_id, chunk_id] = 'pack %s is missing' % pack_id
+                elif offset + length > size:
+                    copies[pack_id, chunk_id] = ('pack %s is truncated'
+                                                 % pack_id)
+        return result
+    futures = [(pack_id, repo.read_pool.submit(_verify_pack, repo, pack_id,
+                                               entries))
+               for pack_id, entries in by_pack.items()]
+    for pack_id, future in futures:
+        pack_error, pack_bad = future.result()
+        result['packs_checked'] += 1
+        if pack_error == 'missing':
+            result['missing_packs'].add(pack_id)
+        elif pack_error:
+            result['damaged_packs'][pack_id] = pack_error
+        for chunk_id, reason in pack_bad.items():
+            copies[pack_id, chunk_id] = reason
+    return result
+
+
+def bad_chunks(index, chunks, copies):
+    """chunk id -> reason for each of ``chunks`` without a good copy."""
+    bad = {}
+    for chunk_id in chunks:
+        locations = index.locations(chunk_id)
+        if not locations:
+            bad[chunk_id] = 'not in the index'
+        elif all((loc[0], chunk_id) in copies for loc in locations):
+            bad[chunk_id] = '; '.join(copies[loc[0], chunk_id]
+                                      for loc in locations)
+    return bad
+
+
+def affected_backups(documents, bad, manifest_errors):
+    """The ``affected`` list of the report (sorted by backup id)."""
+    affected = []
+    for document in documents:
+        disks = []
+        for disk in document['disks']:
+            offsets, offset = [], 0
+            for hex_id, length in disk['chunks']:
+                if hex_id is not None and bytes.fromhex(hex_id) in bad:
+                    offsets.append(offset)
+                offset += length
+            if offsets:
+                disks.append({'name': disk['name'],
+                              'bad_chunks': len(offsets),
+                              'first_bad_offset': offsets[0],
+                              'bad_offsets': offsets})
+        if disks:
+            affected.append({'backup': document['id'],
+                             'server': document['server'], 'disks': disks})
+    for backup_id in manifest_errors:
+        affected.append({'backup': backup_id, 'server': None,
+                         'disks': [], 'manifest': 'unreadable'})
+    affected.sort(key=lambda a: a['backup'])
+    return affected
+
+
+def damaged_copies(copies, bad):
+    """The ``damaged_copies`` list of the report."""
+    return [{'chunk': chunk_id.hex(), 'pack': pack_id, 'reason': reason,
+             'good_copy': chunk_id not in bad}
+            for (pack_id, chunk_id), reason in sorted(
+                copies.items(), key=lambda item: (item[0][1], item[0][0]))]
 
 
 def run(repo, deep=False, documents=None):
@@ -82,80 +192,34 @@ def run(repo, deep=False, documents=None):
     else:
         manifest_errors = {}
     index = repo.load_index()
-    pack_sizes = {pack_mod.pack_id_from_name(name): size
-                  for name, size in repo.backend.list(pack_mod.PREFIX)}
     referenced = referenced_chunks(documents)
-    bad = {}
-    missing_packs = set()
-    for chunk_id in referenced:
-        location = index.lookup(chunk_id)
-        if location is None:
-            bad[chunk_id] = 'not in the index'
-            continue
-        pack_id, offset, length, _ = location
-        size = pack_sizes.get(pack_id)
-        if size is None:
-            missing_packs.add(pack_id)
-            bad[chunk_id] = 'pack %s is missing' % pack_id
-        elif offset + length > size:
-            bad[chunk_id] = 'pack %s is truncated' % pack_id
-    damaged_packs = {}
-    packs_checked = 0
+    found = scan(repo, index, referenced, deep)
     if deep:
-        by_pack = collections.defaultdict(list)
-        for chunk_id in referenced:
-            location = index.lookup(chunk_id)
-            if location is not None and location[0] in pack_sizes:
-                by_pack[location[0]].append((chunk_id,) + location[1:])
-        futures = [(pack_id, repo.read_pool.submit(_verify_pack, repo,
-                                                   pack_id, entries,
-                                                   referenced))
-                   for pack_id, entries in by_pack.items()]
-        for pack_id, future in futures:
-            pack_error, pack_bad = future.result()
-            packs_checked += 1
-            if pack_error:
-                damaged_packs[pack_id] = pack_error
-            for chunk_id, reason in pack_bad.items():
-                bad.setdefault(chunk_id, reason)
-    affected = []
-    for document in documents:
-        disks = []
-        for disk in document['disks']:
-            count, first, offset = 0, None, 0
-            for hex_id, length in disk['chunks']:
-                if hex_id is not None and bytes.fromhex(hex_id) in bad:
-                    count += 1
-                    first = offset if first is None else first
-                offset += length
-            if count:
-                disks.append({'name': disk['name'], 'bad_chunks': count,
-                              'first_bad_offset': first})
-        if disks:
-            affected.append({'backup': document['id'],
-                             'server': document['server'], 'disks': disks})
-    for backup_id in manifest_errors:
-        affected.append({'backup': backup_id, 'server': None,
-                         'disks': [], 'manifest': 'unreadable'})
-    affected.sort(key=lambda a: a['backup'])
-    referenced_packs = {index.lookup(c)[0] for c in referenced
-                        if index.lookup(c) is not None}
+        for (pack_id, chunk_id), reason in found['copies'].items():
+            index.mark_damaged(pack_id, chunk_id, reason)
+        reader.record_damage(repo)
+    bad = bad_chunks(index, referenced, found['copies'])
+    affected = affected_backups(documents, bad, manifest_errors)
     report = {
-        'ok': not (bad or manifest_errors or index.errors or damaged_packs),
+        'ok': not (found['copies'] or bad or manifest_errors or
+                   index.errors or found['damaged_packs']),
         'deep': deep,
         'backups': len(documents) + len(manifest_errors),
         'chunks_checked': len(referenced),
-        'packs_checked': packs_checked,
+        'packs_checked': found['packs_checked'],
         'damaged_manifests': manifest_errors,
         'index_errors': dict(index.errors),
-        'missing_packs': sorted(missing_packs),
-        'damaged_packs': damaged_packs,
+        'missing_packs': sorted(found['missing_packs']),
+        'damaged_packs': found['damaged_packs'],
+        'damaged_copies': damaged_copies(found['copies'], bad),
         'bad_chunks': {c.hex(): reason for c, reason in sorted(bad.items())},
         'affected': affected,
-        'unreferenced_packs': len(set(pack_sizes) - referenced_packs),
+        'unreferenced_packs': len(set(found['pack_sizes']) -
+                                  set(found['by_pack'])),
     }
-    LOG.info('Check of %s (%s): %s, %d affected backups', repo.url,
-             'deep' if deep else 'quick', 'ok' if report['ok'] else 'FAILED',
+    LOG.info('Check of %s (%s): %s, %d damaged copies, %d affected backups',
+             repo.url, 'deep' if deep else 'quick',
+             'ok' if report['ok'] else 'FAILED', len(found['copies']),
              len(affected))
     return report
 

@@ -96,10 +96,13 @@ class Settings:
     :param lock_wait: seconds to wait for a conflicting lock.
     :param repack_threshold: prune rewrites a pack when at least this
         fraction of its bytes is unreferenced.
+    :param prune_grace: seconds during which prune leaves new packs and
+        index files alone and keeps unused packs before deleting them.
     """
 
     def __init__(self, pack_size=16 << 20, compression_level=1, workers=0,
-                 lock_ttl=600, lock_wait=0, repack_threshold=0.2):
+                 lock_ttl=600, lock_wait=0, repack_threshold=0.2,
+                 prune_grace=6 * 3600):
         self.pack_size = pack_size
         self.compression_level = compression_level
         self.workers = workers or min(os.cpu_count() or 1, 4)
@@ -110,6 +113,7 @@ class Settings:
         self.lock_ttl = lock_ttl
         self.lock_wait = lock_wait
         self.repack_threshold = repack_threshold
+        self.prune_grace = prune_grace
 
     @classmethod
     def from_conf(cls, conf):
@@ -118,4 +122,5 @@ class Settings:
         return cls(pack_size=group.pack_size_mib << 20,
                    compression_level=group.compression_level,
                    workers=group.workers, lock_ttl=group.lock_ttl,
-                   lock_wait=group.lock_wait)
+                   lock_wait=group.lock_wait,
+                   prune_grace=group.prune_grace)

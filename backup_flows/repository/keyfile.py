@@ -125,6 +125,17 @@ def unlock(data, secret, repository_id):
     return crypto.Keys.from_material(material)
 
 
+def _read_secret_file(path, option):
+    try:
+        with open(path, encoding='utf-8') as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else (
+            'not UTF-8 text')
+        raise KeyFileError('[repository] %s %s cannot be read: %s'
+                           % (option, path, reason or exc))
+
+
 def secret_from_conf(conf):
     """Return the :class:`Secret` configured in ``conf``, or ``None``.
 
@@ -134,16 +145,15 @@ def secret_from_conf(conf):
     """
     group = conf.repository
     if group.key_file:
-        with open(group.key_file) as f:
-            text = f.read().strip()
+        text = _read_secret_file(group.key_file, 'key_file').strip()
         try:
             return Secret(raw_key=bytes.fromhex(text))
         except ValueError:
-            raise KeyFileError('%s must hold 64 hexadecimal characters'
-                               % group.key_file)
+            raise KeyFileError('[repository] key_file %s must hold 64 '
+                               'hexadecimal characters' % group.key_file)
     if group.passphrase_file:
-        with open(group.passphrase_file) as f:
-            return Secret(passphrase=f.readline().rstrip('\r\n'))
+        text = _read_secret_file(group.passphrase_file, 'passphrase_file')
+        return Secret(passphrase=text.split('\n', 1)[0].rstrip('\r'))
     if group.passphrase:
         return Secret(passphrase=group.passphrase)
     if os.environ.get(PASSPHRASE_ENV):

@@ -3,47 +3,113 @@
 :func:`iter_extents` yields ``(offset, length, data)`` for a disk, ``data``
 being ``None`` for a zero run so a writer can leave a hole. Chunks are
 fetched, decrypted, decompressed and verified on the repository's read
-pool, a few ahead of the consumer. A chunk that is missing or does not match
-its id raises :class:`ChunkError` before any of its bytes are yielded:
-wrong bytes are never returned.
+pool, a few ahead of the consumer. A copy of a chunk that is missing or
+does not match its id is recorded as damaged in the index (see
+:meth:`index.Index.mark_damaged`) and the chunk's other copies are tried,
+with a warning in the log; when no copy is good, :class:`ChunkError` is
+raised before any of the chunk's bytes are yielded: wrong bytes are never
+returned.
 """
 
 import collections
 import concurrent.futures
+import hashlib
 import os
+
+from oslo_log import log as logging
 
 from backup_flows.repository import crypto
 from backup_flows.repository import pack as pack_mod
 from backup_flows.repository.backends import base
 
+LOG = logging.getLogger(__name__)
+
 
 class ChunkError(Exception):
-    """A chunk cannot be read back intact."""
+    """A chunk cannot be read back intact: no copy of it is good.
 
-    def __init__(self, chunk_id, reason):
+    ``offset`` is the chunk's own offset in the disk being read (``None``
+    when it is read on its own).
+    """
+
+    def __init__(self, chunk_id, reason, offset=None):
         super().__init__('chunk %s: %s' % (chunk_id.hex(), reason))
         self.chunk_id = chunk_id
         self.reason = reason
+        self.offset = offset
 
 
-def load_chunk(repo, chunk_id):
-    """Return the verified plaintext of ``chunk_id``."""
-    location = repo.index.lookup(chunk_id)
-    if location is None:
-        raise ChunkError(chunk_id, 'not in the index')
+class ChecksumError(Exception):
+    """A disk's bytes, read back, do not have its whole-disk SHA-256."""
+
+
+class _BadCopy(Exception):
+    """One copy of a chunk is missing or damaged (the message says how)."""
+
+
+def _read_copy(repo, chunk_id, location, stored=None):
+    """Return the verified plaintext of one copy of ``chunk_id``, read from
+    its pack unless ``stored`` (its blob) is given.
+
+    :raises _BadCopy: the copy is missing, truncated or damaged.
+    """
     pack_id, offset, length, raw_length = location
-    try:
-        stored = repo.backend.get_range(pack_mod.pack_name(pack_id), offset,
-                                        length)
-    except base.ObjectNotFound:
-        raise ChunkError(chunk_id, 'pack %s is missing' % pack_id)
+    if stored is None:
+        try:
+            stored = repo.backend.get_range(pack_mod.pack_name(pack_id),
+                                            offset, length)
+        except base.ObjectNotFound:
+            raise _BadCopy('pack %s is missing' % pack_id)
     if len(stored) != length:
-        raise ChunkError(chunk_id, 'pack %s is truncated' % pack_id)
+        raise _BadCopy('pack %s is truncated' % pack_id)
     try:
         return pack_mod.decode_blob(repo.keys, chunk_id, stored, raw_length,
                                     rehash=False)
     except crypto.IntegrityError as exc:
-        raise ChunkError(chunk_id, 'damaged in pack %s (%s)' % (pack_id, exc))
+        raise _BadCopy('damaged in pack %s (%s)' % (pack_id, exc))
+
+
+def load_chunk(repo, chunk_id, offset=None, failed=None):
+    """Return the verified plaintext of ``chunk_id`` from its first good
+    copy; every bad copy met is marked damaged in ``repo.index``.
+
+    :param offset: the chunk's offset in its disk, for the error.
+    :param failed: ``(location, reason)`` of a copy already found bad.
+    :raises ChunkError: no copy is good.
+    """
+    reasons = []
+    tried = set()
+    if failed is not None:
+        location, reason = failed
+        repo.index.mark_damaged(location[0], chunk_id, reason)
+        reasons.append(reason)
+        tried.add(location[0])
+    for location in repo.index.locations(chunk_id):
+        if location[0] in tried:
+            continue
+        try:
+            data = _read_copy(repo, chunk_id, location)
+        except _BadCopy as exc:
+            repo.index.mark_damaged(location[0], chunk_id, str(exc))
+            reasons.append(str(exc))
+            continue
+        if reasons:
+            LOG.warning('Chunk %s: %s; read its copy in pack %s instead',
+                        chunk_id.hex(), '; '.join(reasons), location[0])
+        return data
+    raise ChunkError(chunk_id, '; '.join(reasons) or 'not in the index',
+                     offset)
+
+
+def record_damage(repo):
+    """Write the damaged copies found since ``repo``'s index was read into
+    a ``damaged/`` object, so later backups store those chunks again (best
+    effort: a repository that cannot be written to is still read)."""
+    try:
+        repo.index.save_found(repo.backend, repo.keys)
+    except Exception as exc:
+        LOG.warning('Could not record the damaged copies found in %s: %s',
+                    repo.url, exc)
 
 
 # Consecutive chunks stored close together in one pack are fetched with one
@@ -87,28 +153,31 @@ class _Batch:
 
 def _load_batch(repo, batch):
     """Return ``(datas, error)``: the verified chunks of ``batch`` up to
-    the first bad one, and the :class:`ChunkError` of that one."""
-    first_id = batch.items[0][2]
+    the first one without a good copy, and the :class:`ChunkError` of that
+    one. A bad copy in the batch's pack falls back to another copy."""
+    first_offset, _, first_id, _ = batch.items[0]
     if batch.pack_id is None:
-        return [], ChunkError(first_id, 'not in the index')
+        return [], ChunkError(first_id, 'not in the index', first_offset)
     try:
-        data = repo.backend.get_range(pack_mod.pack_name(batch.pack_id),
-                                      batch.start, batch.end - batch.start)
+        view = memoryview(repo.backend.get_range(
+            pack_mod.pack_name(batch.pack_id), batch.start,
+            batch.end - batch.start))
     except base.ObjectNotFound:
-        return [], ChunkError(first_id, 'pack %s is missing' % batch.pack_id)
-    view = memoryview(data)
+        view = None
     datas = []
-    for _, _, chunk_id, (_, offset, length, raw_length) in batch.items:
-        stored = view[offset - batch.start:offset - batch.start + length]
-        if len(stored) != length:
-            return datas, ChunkError(chunk_id, 'pack %s is truncated'
-                                     % batch.pack_id)
+    for disk_offset, _, chunk_id, location in batch.items:
         try:
-            datas.append(pack_mod.decode_blob(repo.keys, chunk_id, stored,
-                                              raw_length, rehash=False))
-        except crypto.IntegrityError as exc:
-            return datas, ChunkError(chunk_id, 'damaged in pack %s (%s)'
-                                     % (batch.pack_id, exc))
+            if view is None:
+                raise _BadCopy('pack %s is missing' % batch.pack_id)
+            start = location[1] - batch.start
+            datas.append(_read_copy(repo, chunk_id, location,
+                                    view[start:start + location[2]]))
+        except _BadCopy as exc:
+            try:
+                datas.append(load_chunk(repo, chunk_id, disk_offset,
+                                        failed=(location, str(exc))))
+            except ChunkError as error:
+                return datas, error
     return datas, None
 
 
@@ -202,7 +271,7 @@ def _pwrite_all(fd, data, offset):
 def _write_batch(repo, batch, fd):
     """Read, verify and write one batch at its offsets (on the pool: the
     batches of a disk are independent, so they are written in parallel).
-    Return the bytes written; raise :class:`ChunkError` at a bad chunk."""
+    Return the chunks written; raise :class:`ChunkError` at a bad chunk."""
     datas, error = _load_batch(repo, batch)
     # The chunks of a batch are adjacent on the disk: one system call.
     offset = batch.items[0][0]
@@ -212,7 +281,27 @@ def _write_batch(repo, batch, fd):
         _pwrite_all(fd, b''.join(datas)[done:], offset + done)
     if error is not None:
         raise error
-    return total
+    return datas
+
+
+def _finished(result):
+    future = concurrent.futures.Future()
+    future.set_result(result)
+    return future
+
+
+def _hash_written(digest, written, zeros):
+    """Hash what a batch wrote (its chunks) or the length of a zero run;
+    return the bytes a batch wrote (0 for a zero run)."""
+    if isinstance(written, int):
+        while written:
+            piece = memoryview(zeros)[:min(len(zeros), written)]
+            digest.update(piece)
+            written -= len(piece)
+        return 0
+    for data in written:
+        digest.update(data)
+    return sum(len(data) for data in written)
 
 
 def _write_zeros(fd, offset, length, zeros):
@@ -229,10 +318,14 @@ def write_to_file(repo, disk, path, sparse=True):
     With ``sparse`` a regular file is created or truncated and zero runs are
     left as holes; without it (or for a block device) zeros are written.
     Batches are read, verified and written by the repository's read pool,
-    at most ``read_workers + 2`` at a time.
+    at most ``read_workers + 2`` at a time; what is written is hashed in
+    disk order, and the whole-disk SHA-256 is checked before the file is
+    synced.
 
     :raises ChunkError: a chunk is missing or damaged; the file is then
         incomplete.
+    :raises ChecksumError: the bytes written do not have the disk's
+        SHA-256.
     """
     is_regular = not os.path.exists(path) or os.path.isfile(path)
     flags = os.O_WRONLY | os.O_CREAT
@@ -247,11 +340,12 @@ def write_to_file(repo, disk, path, sparse=True):
     # [flushed, end) not yet.
     dropped = flushed = 0
     limit = repo.settings.read_workers + 2
+    digest = hashlib.sha256()
 
     def resolve_one():
         nonlocal written, dropped, flushed
         end, future = pending.popleft()
-        written += future.result()
+        written += _hash_written(digest, future.result(), zeros)
         # Every batch before this one is written too: start writing them
         # back (asynchronously) so the final fsync is short, and drop the
         # previous range, written back by now, from the page cache (dirty
@@ -267,6 +361,8 @@ def write_to_file(repo, disk, path, sparse=True):
                 if not skip_zeros:
                     _write_zeros(fd, entry[0], entry[1], zeros)
                     written += entry[1]
+                # hashed in order with the batches around it
+                pending.append((entry[0] + entry[1], _finished(entry[1])))
                 continue
             offset, length = entry.items[-1][:2]
             pending.append((offset + length, repo.read_pool.submit(
@@ -275,6 +371,9 @@ def write_to_file(repo, disk, path, sparse=True):
                 resolve_one()
         while pending:
             resolve_one()
+        if digest.hexdigest() != disk['sha256']:
+            raise ChecksumError('the bytes written do not have the disk\'s '
+                                'SHA-256')
         if is_regular:
             os.ftruncate(fd, disk['size'])
         os.fsync(fd)

@@ -9,7 +9,8 @@ Open or create::
 then :meth:`Repository.start_backup`, :meth:`Repository.read_disk`,
 :meth:`Repository.restore_disk`, :meth:`Repository.list_backups`,
 :meth:`Repository.show_backup`, :meth:`Repository.forget`,
-:meth:`Repository.check`, :meth:`Repository.prune`, :meth:`Repository.stats`,
+:meth:`Repository.check`, :meth:`Repository.repair`,
+:meth:`Repository.prune`, :meth:`Repository.stats`,
 :meth:`Repository.copy_backup`, :meth:`Repository.rebuild_index` and
 :meth:`Repository.close` (or use it as a context manager). A Repository
 object may be used from one thread at a time.
@@ -17,6 +18,7 @@ object may be used from one thread at a time.
 
 import concurrent.futures
 import hashlib
+import os
 
 from oslo_log import log as logging
 
@@ -33,10 +35,21 @@ from backup_flows.repository import locks
 from backup_flows.repository import manifest as manifest_mod
 from backup_flows.repository import prune as prune_mod
 from backup_flows.repository import reader
+from backup_flows.repository import repair as repair_mod
 from backup_flows.repository import writer
 from backup_flows.repository.backends import base
 
 LOG = logging.getLogger(__name__)
+
+
+def _remove_created(path, created):
+    """Remove ``path`` after a failed restore_disk if that call created
+    it."""
+    if created:
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            LOG.warning('Could not remove %s: %s', path, exc)
 
 
 def _backend_call(url, func, *args):
@@ -184,14 +197,18 @@ class Repository:
 
     # -- locking and index -------------------------------------------
 
-    def lock(self, kind):
-        """Take a ``locks.SHARED`` or ``locks.EXCLUSIVE`` lock.
+    def lock(self, kind, owner=None, name=None):
+        """Take a ``locks.SHARED`` or ``locks.EXCLUSIVE`` lock (see
+        locks.py), waiting up to ``lock_wait`` seconds.
 
+        :param owner: what holds it, shown to those it blocks.
+        :param name: fixed object name of a shared lock (a flow's).
         :raises RepositoryLocked: a conflicting lock is held.
         """
         try:
             return locks.acquire(self.backend, kind, self.settings.lock_ttl,
-                                 self.settings.lock_wait)
+                                 self.settings.lock_wait, owner=owner,
+                                 name=name)
         except locks.LockConflict as exc:
             raise exceptions.RepositoryLocked(url=self.url, reason=str(exc))
 
@@ -313,12 +330,12 @@ class Repository:
         with self.lock(locks.SHARED):
             disk = self._disk(backup_id, disk_name)
             self.load_index()
-            offset = 0
             try:
-                for offset, length, data in reader.iter_extents(self, disk):
-                    yield offset, length, data
+                yield from reader.iter_extents(self, disk)
             except reader.ChunkError as exc:
-                raise self._corrupted(backup_id, disk, offset, exc)
+                raise self._corrupted(backup_id, disk, exc.offset, exc)
+            finally:
+                reader.record_damage(self)
 
     def read_disk(self, backup_id, disk_name, verify_checksum=True):
         """Yield the bytes of a disk in order (zeros included).
@@ -356,17 +373,24 @@ class Repository:
         """Write a disk to ``path`` (file or block device); zero runs are
         holes in a regular file when ``sparse``. Returns bytes written.
 
-        :raises RepositoryCorrupted: damaged or missing data.
+        :raises RepositoryCorrupted: damaged or missing data, or the bytes
+            written do not have the disk's SHA-256; a file the call created
+            is then removed.
         """
         with self.lock(locks.SHARED):
             disk = self._disk(backup_id, disk_name)
             self.load_index()
+            created = not os.path.exists(path)
             try:
                 return reader.write_to_file(self, disk, path, sparse=sparse)
             except reader.ChunkError as exc:
-                raise exceptions.RepositoryCorrupted(
-                    url=self.url, reason='backup %s disk %s: %s'
-                    % (backup_id, disk_name, exc))
+                _remove_created(path, created)
+                raise self._corrupted(backup_id, disk, exc.offset, exc)
+            except reader.ChecksumError as exc:
+                _remove_created(path, created)
+                raise self._corrupted(backup_id, disk, disk['size'], exc)
+            finally:
+                reader.record_damage(self)
 
     # -- maintenance (see check.py, prune.py, copy.py) ----------------
 
@@ -375,6 +399,12 @@ class Repository:
         ``documents``; return a report dict (see check.py)."""
         with self.lock(locks.SHARED):
             return check_mod.run(self, deep=deep, documents=documents)
+
+    def repair(self):
+        """Deep check, then drop the damaged copies of chunks that have a
+        good one, under the exclusive lock; return the report of the
+        repository after the repair (see repair.py)."""
+        return repair_mod.run(self)
 
     def prune(self, policy=None, dry_run=False, server=None):
         """Apply ``policy`` (retention.Policy) to every server's backups

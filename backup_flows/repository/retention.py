@@ -10,6 +10,8 @@ everything.
 
 import dataclasses
 
+from backup_flows import exceptions
+
 _PERIODS = (
     ('hourly', lambda t: (t.year, t.month, t.day, t.hour)),
     ('daily', lambda t: (t.year, t.month, t.day)),
@@ -29,6 +31,16 @@ class Policy:
     weekly: int = 0
     monthly: int = 0
     yearly: int = 0
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            # bool is an int, but True keeps nobody knows how many
+            if (not isinstance(value, int) or isinstance(value, bool) or
+                    value < 0):
+                raise exceptions.InvalidInput(
+                    reason='retention %s must be a whole number >= 0, not '
+                           '%r' % (field.name, value))
 
     def empty(self):
         """Whether the policy keeps everything."""

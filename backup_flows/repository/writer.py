@@ -31,9 +31,12 @@ import hashlib
 
 from oslo_log import log as logging
 
+from backup_flows import exceptions
 from backup_flows.repository import index as index_mod
+from backup_flows.repository import locks
 from backup_flows.repository import manifest as manifest_mod
 from backup_flows.repository import pack as pack_mod
+from backup_flows.repository import pending as pending_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -53,7 +56,6 @@ class BackupWriter:
         self._repo = repo
         self._lock = lock
         self._keys = repo.keys
-        self._known = repo.index.chunks
         self._session = set()
         self._builder = pack_mod.PackBuilder()
         self._uploader = concurrent.futures.ThreadPoolExecutor(
@@ -76,7 +78,7 @@ class BackupWriter:
 
     def _prepare(self, data):
         chunk_id = self._keys.chunk_id(data)
-        if chunk_id in self._known or chunk_id in self._session:
+        if self.has_chunk(chunk_id):
             return chunk_id, None
         return chunk_id, pack_mod.encode_blob(
             self._keys, chunk_id, data, self._repo.settings.compression_level)
@@ -87,7 +89,20 @@ class BackupWriter:
 
     def _upload(self, data):
         pack_id = pack_mod.pack_id(data)
-        self._repo.backend.put(pack_mod.pack_name(pack_id), data)
+        backend = self._repo.backend
+        name = pack_mod.pack_name(pack_id)
+        # Packs are named by their content: the same bytes may already be
+        # stored as a pack a prune found unused (its index not seen by
+        # this session) and is about to delete. Rescue it, and store it
+        # again once a prune that may have deleted it meanwhile is over.
+        again = backend.exists(name)
+        if again:
+            pending_mod.rescue(backend, [pack_id])
+        backend.put(name, data)
+        if again and locks.exclusive_holder(backend) is not None:
+            locks.wait_for_exclusive(backend, max(
+                self._repo.settings.lock_wait, self._repo.settings.lock_ttl))
+            backend.put(name, data)
         return pack_id
 
     def _upload_done(self, upload):
@@ -198,8 +213,11 @@ class BackupWriter:
                 'new_bytes': self.stats['new_bytes'] - new_before}
 
     def has_chunk(self, chunk_id):
-        """Whether ``chunk_id`` is stored or queued in this session."""
-        return chunk_id in self._known or chunk_id in self._session
+        """Whether ``chunk_id`` is stored (in a copy not known to be
+        damaged: a chunk whose copies are all damaged is stored again) or
+        queued in this session."""
+        return (chunk_id in self._session or
+                self._repo.index.has_good_copy(chunk_id))
 
     def store_chunk(self, data):
         """Store one chunk unless present; return ``(chunk_id, is_new)``."""
@@ -234,6 +252,7 @@ class BackupWriter:
             raise ValueError('backup session is closed')
         if not self._disks:
             raise ValueError('a backup needs at least one disk')
+        self._confirm_before_commit()
         now = created_at or manifest_mod.utcnow()
         backup_id = backup_id or manifest_mod.new_backup_id(now)
         document = manifest_mod.build(backup_id, server, metadata or {},
@@ -244,6 +263,46 @@ class BackupWriter:
                  len(self._disks))
         self._close()
         return backup_id
+
+    def _confirm_before_commit(self):
+        """Make sure every chunk the manifest names is there and stays.
+
+        Listings lag, so a prune may have started without seeing this
+        session's lock: re-check the lock, wait out a running prune
+        (``locks/exclusive`` read directly), then check the chunks this
+        session did not store against a fresh index and rescue those only
+        kept in packs prune found unused (see pending.py). The lock is read
+        again after the rescues: a prune starting later sees them.
+
+        :raises RepositoryCorrupted: chunks were deleted meanwhile.
+        :raises RepositoryLocked: a prune still runs after ``lock_ttl``.
+        """
+        repo = self._repo
+        reused = {bytes.fromhex(hex_id) for disk in self._disks
+                  for hex_id, _ in disk['chunks']
+                  if hex_id is not None} - self._session
+        while True:
+            try:
+                self._lock.check()
+            except locks.LockLost as exc:
+                LOG.warning('%s; taking the lock again', exc)
+                self._lock.release()
+                self._lock = repo.lock(locks.SHARED)
+            holder = locks.wait_for_exclusive(
+                repo.backend, max(repo.settings.lock_wait,
+                                  repo.settings.lock_ttl))
+            if holder is not None:
+                raise exceptions.RepositoryLocked(
+                    url=repo.url, reason=str(locks.LockConflict(holder)))
+            gone = pending_mod.confirm_references(
+                repo.backend, self._keys, reused, repo.index)
+            if gone:
+                raise exceptions.RepositoryCorrupted(
+                    url=repo.url, reason='%d chunks of this backup were '
+                    'deleted by a prune before its commit (first %s); '
+                    'run the backup again' % (len(gone), gone[0].hex()))
+            if locks.exclusive_holder(repo.backend) is None:
+                return
 
     def disk_record(self, name):
         """The full record (with its chunk list) of a disk written in this

@@ -12,6 +12,7 @@ from backup_flows import repository
 from backup_flows import snapshot_sets
 from backup_flows import waits
 from backup_flows.tasks import base
+from backup_flows.tasks import image_hash
 from backup_flows.tasks import server as server_tasks
 
 CONF = bf_conf.CONF
@@ -231,9 +232,10 @@ class _DiskBody:
     by the body it sends.
     """
 
-    def __init__(self, chunks, on_sent=None):
+    def __init__(self, chunks, on_sent=None, digest=None):
         self._chunks = chunks
         self._on_sent = on_sent
+        self._digest = digest
         self.sent = 0
         self.error = None
 
@@ -243,6 +245,8 @@ class _DiskBody:
                 self.sent += len(chunk)
                 if self._on_sent:
                     self._on_sent(len(chunk))
+                if self._digest:
+                    self._digest.update(chunk)
                 yield chunk
         except Exception as exc:
             self.error = exc
@@ -258,8 +262,11 @@ class UploadDiskToImage(base.BackupFlowsTask):
     reader, a few chunks at a time: the disk is never held in memory. Every
     chunk is verified before it is sent and the whole-disk SHA-256 before
     the body ends, so a damaged backup fails the upload (Glance discards a
-    body that does not end) and the task. Run again after a crash, it
-    accepts an image already active with the disk's size.
+    body that does not end) and the task. Then what Glance stored must be
+    what was sent: its size, and the hash Glance computed while storing it
+    (``os_hash_value``) that of the bytes sent (see
+    :func:`check_image_bytes`). Run again after a crash, it accepts an
+    image already active with the disk's size and hash.
 
     Reversion strategy: nothing of its own: the image belongs to the
     CreateImage task before it, whose revert deletes it.
@@ -269,6 +276,7 @@ class UploadDiskToImage(base.BackupFlowsTask):
         conn = clients.connect(cloud)
         image = conn.image.get_image(image_id)
         if image.status == 'active' and image.size == disk['size']:
+            check_image_bytes(repository_url, backup_id, disk, image)
             LOG.info('Image %s already holds disk %s', image_id,
                      disk['disk'])
             return
@@ -282,7 +290,8 @@ class UploadDiskToImage(base.BackupFlowsTask):
             meter = progress.Progress('%s (%s)' % (disk['disk'],
                                                    image_id[:8]),
                                       total=disk['size'])
-            body = _DiskBody(chunks, meter.add)
+            digest = image_hash.StreamHash(image_hash.GLANCE_DEFAULT)
+            body = _DiskBody(chunks, meter.add, digest)
             try:
                 # No connect retries: a retry would send what is left of a
                 # body already partly consumed.
@@ -298,6 +307,8 @@ class UploadDiskToImage(base.BackupFlowsTask):
             finally:
                 # Releases the repository lock of an unfinished read.
                 chunks.close()
+                sent_hash = digest.hexdigest() if body.error is None else None
+                digest.close()
         if body.error is not None:
             raise body.error
         sdk_exc.raise_from_response(response)
@@ -307,4 +318,41 @@ class UploadDiskToImage(base.BackupFlowsTask):
                 'Image %s of disk %s holds %s bytes (%d sent); the disk has '
                 '%d.' % (image_id, disk['disk'], uploaded.size, body.sent,
                          disk['size']))
+        check_image_bytes(repository_url, backup_id, disk, uploaded,
+                          known=(image_hash.GLANCE_DEFAULT, sent_hash))
         meter.finish()
+
+
+def expected_hash(repository_url, backup_id, disk, algorithm, size,
+                  known=None):
+    """Hex ``algorithm`` hash of ``disk`` of the backup followed by zeros up
+    to ``size`` bytes: ``known`` ``(algorithm, hex)``, a hash of the
+    disk's bytes computed already, when it fits; else computed from the
+    repository (read again, verified)."""
+    if known and known[0] == algorithm and known[1] and size == disk['size']:
+        return known[1]
+    LOG.info('Reading disk %s of backup %s again to compute its %s',
+             disk['disk'], backup_id, algorithm)
+    with repository.open_repository(CONF, url=repository_url) as repo:
+        return image_hash.repository_digest(repo, backup_id, disk['disk'],
+                                            algorithm, size)
+
+
+def check_image_bytes(repository_url, backup_id, disk, image, known=None):
+    """Check that ``image`` (active, of the disk's size) holds ``disk`` of
+    the backup: Glance's hash of what it stored must be the disk's.
+
+    The bytes sent were checked against the manifest's whole-disk SHA-256
+    as they were read, and ``known`` is their hash (see
+    :func:`expected_hash`), so a matching image holds the backed-up disk.
+    """
+    what = 'Image %s of disk %s' % (image.id, disk['disk'])
+    algorithm = image_hash.algorithm_of(image, what)
+    if algorithm is None:
+        return
+    expected = expected_hash(repository_url, backup_id, disk, algorithm,
+                             image.size, known)
+    if image.hash_value != expected:
+        raise image_hash.mismatch(
+            what, algorithm, image.hash_value, expected,
+            'Glance stored other bytes than the backup\'s')

@@ -4,9 +4,12 @@ from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
 from backup_flows import clients
+from backup_flows import exceptions
 from backup_flows import snapshot_sets
 from backup_flows import waits
 from backup_flows.tasks import base
+from backup_flows.tasks import image as image_tasks
+from backup_flows.tasks import image_hash
 
 LOG = logging.getLogger(__name__)
 
@@ -315,3 +318,82 @@ class DeleteVolume(base.BackupFlowsTask):
 
     def execute(self, cloud, volume_id):
         delete_volume(clients.connect(cloud), volume_id)
+
+
+class VerifyVolumeBytes(base.BackupFlowsTask):
+    """Check that a restored volume holds the backed-up disk.
+
+    Cinder checks the restore image's hash as it downloads it, not what it
+    writes, so the volume is read back the one way a cloud offers without
+    attaching it: Cinder uploads it into a temporary image (named after the
+    job and ``verify-volume-<disk>``) whose hash Glance computes as it
+    stores it. It must be the hash of the disk followed by zeros up to the
+    volume's size: the restore image's (checked against the bytes sent)
+    when the sizes are equal, else computed from the repository. The bytes
+    stay in the cloud; the temporary image is deleted and the volume is
+    available again when the task ends. Run again after a crash, it adopts
+    the temporary image. ``disk`` (injected): ``{'disk', 'size', ...}``.
+
+    Reversion strategy: delete the temporary image if a run left it.
+    """
+
+    def execute(self, cloud, job_id, repository_url, backup_id, disk,
+                volume_id, image_id):
+        conn = clients.connect(cloud)
+        name = image_tasks.job_image_name(job_id, _check_role(disk))
+        found = [i.id for i in conn.image.images() if i.name == name]
+        copy_id = found[0] if found else None
+        if not found:
+            copy_id = conn.block_storage.upload_volume_to_image(
+                volume_id, name, force=False, disk_format='raw',
+                container_format='bare')['image_id']
+            LOG.info('Reading volume %s back through image %s', volume_id,
+                     copy_id)
+        try:
+            copy = waits.wait_for(
+                'Image', copy_id, lambda: conn.image.get_image(copy_id),
+                'active', failed=('killed', 'deleted', 'deactivated'))
+            _compare_volume(conn, repository_url, backup_id, disk,
+                            volume_id, copy, image_id)
+        finally:
+            _delete_copies(conn, [copy_id] + found[1:])
+            wait_for_volume(conn, volume_id, 'available')
+
+    def revert(self, result, cloud, job_id, disk, **kwargs):
+        conn = clients.connect(cloud)
+        name = image_tasks.job_image_name(job_id, _check_role(disk))
+        _delete_copies(conn, [image.id for image in conn.image.images()
+                              if image.name == name])
+
+
+def _check_role(disk):
+    return 'verify-volume-%s' % disk['disk']
+
+
+def _delete_copies(conn, image_ids):
+    def delete(image_id):
+        conn.image.delete_image(image_id, ignore_missing=True)
+        waits.wait_for_delete('Image', image_id,
+                              lambda: conn.image.get_image(image_id))
+    base.delete_each('image', image_ids, delete)
+
+
+def _compare_volume(conn, repository_url, backup_id, disk, volume_id, copy,
+                    image_id):
+    what = 'Volume %s of disk %s' % (volume_id, disk['disk'])
+    if copy.size is not None and copy.size < disk['size']:
+        raise exceptions.BackupFlowsError(
+            '%s holds %d bytes; the disk has %d.' % (what, copy.size,
+                                                     disk['size']))
+    algorithm = image_hash.algorithm_of(copy, what)
+    if algorithm is None:
+        return
+    restored = conn.image.get_image(image_id)
+    expected = image_tasks.expected_hash(
+        repository_url, backup_id, disk, algorithm, copy.size,
+        known=(restored.hash_algo, restored.hash_value))
+    if copy.hash_value != expected:
+        raise image_hash.mismatch(
+            what, algorithm, copy.hash_value, expected,
+            'Cinder wrote other bytes than the restore image holds')
+    LOG.info('%s holds the backed-up bytes (%s checked)', what, algorithm)

@@ -6,6 +6,7 @@
 * ``swift://container/prefix?cloud=NAME`` -> ``swift`` plugin
 """
 
+import re
 import urllib.parse
 
 from stevedore import driver
@@ -18,8 +19,17 @@ NAMESPACE = 'backup_flows.storage'
 
 
 def parse_url(url):
-    """Split a repository URL into ``(scheme, location, options)``."""
+    """Split a repository URL into ``(scheme, location, options)``.
+
+    :raises backup_flows.exceptions.InvalidInput: a URL that names a scheme
+        without ``//`` (``swift:backups``): not taken for a relative path.
+    """
     if '://' not in url:
+        if re.match(r'[A-Za-z][A-Za-z0-9+.-]*:', url):
+            raise exceptions.InvalidInput(
+                reason='repository URL %s: a URL is SCHEME://LOCATION '
+                       '(file:///PATH, swift://CONTAINER); write ./%s for '
+                       'a relative path' % (url, url))
         return 'file', url, {}
     parts = urllib.parse.urlsplit(url)
     options = dict(urllib.parse.parse_qsl(parts.query))
@@ -55,12 +65,13 @@ def load_backend(url, defaults=None, **kwargs):
             NAMESPACE, scheme, invoke_on_load=True,
             invoke_args=(location, options), invoke_kwds=kwargs,
             on_load_failure_callback=_raise_load_failure)
-    except exceptions.PluginError:
+    except exceptions.BackupFlowsError:
         raise
     except stevedore_exc.NoMatches:
-        raise exceptions.PluginError(kind='Storage', name=scheme,
-                                     reason='no such plugin',
-                                     available=_available())
+        raise exceptions.InvalidInput(
+            reason='repository URL %s: unknown scheme %r; use a path, '
+                   'file:///PATH or swift://CONTAINER[/PREFIX][?cloud=NAME] '
+                   '(storage plugins: %s)' % (url, scheme, _available()))
     except Exception as exc:
         raise exceptions.PluginError(kind='Storage', name=scheme,
                                      reason='%s: %s' % (type(exc).__name__,
@@ -70,6 +81,9 @@ def load_backend(url, defaults=None, **kwargs):
 
 
 def _raise_load_failure(manager, entrypoint, exc):
+    if isinstance(exc, ValueError):
+        # the plugin refused the URL's location or options
+        raise exceptions.InvalidInput(reason='repository URL: %s' % exc)
     raise exceptions.PluginError(kind='Storage', name=entrypoint.name,
                                  reason='%s: %s' % (type(exc).__name__, exc),
                                  available=_available())

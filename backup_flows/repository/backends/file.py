@@ -3,8 +3,10 @@
 URL: ``file:///absolute/path`` or a plain path. Writes go to a temporary file
 in the destination directory, are fsync'ed, renamed over the final name and
 the directory is fsync'ed, so an object is either complete or absent even
-after a power cut. Written objects are dropped from the page cache once they
-are on disk: a backup writes far more than it will read back soon.
+after a power cut. :meth:`FileBackend.create` hard-links the temporary file
+to the final name instead, which fails when the name exists. Written
+objects are dropped from the page cache once they are on disk: a backup
+writes far more than it will read back soon.
 """
 
 import os
@@ -25,11 +27,15 @@ class FileBackend(base.Backend):
     def __init__(self, location, options):
         super().__init__(location, options)
         self.root = os.path.abspath(location)
+        if os.path.exists(self.root) and not os.path.isdir(self.root):
+            raise ValueError('%s is not a directory' % self.root)
 
     def _path(self, name):
         return os.path.join(self.root, *name.split('/'))
 
-    def put(self, name, data):
+    def _write_temporary(self, name, data):
+        """Write ``data`` to a new fsync'ed temporary file next to
+        ``name``; return ``(temporary path, final path)``."""
         path = self._path(name)
         directory = os.path.dirname(path)
         os.makedirs(directory, exist_ok=True)
@@ -49,18 +55,39 @@ class FileBackend(base.Backend):
             os.unlink(tmp)
             raise
         os.close(fd)
-        os.rename(tmp, path)
-        dir_fd = os.open(directory, os.O_RDONLY)
+        return tmp, path
+
+    @staticmethod
+    def _sync_directory(path):
+        dir_fd = os.open(os.path.dirname(path), os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
 
+    def put(self, name, data):
+        tmp, path = self._write_temporary(name, data)
+        os.rename(tmp, path)
+        self._sync_directory(path)
+
+    def create(self, name, data):
+        # link() fails when the name exists (even on NFS it is atomic on
+        # the server), so of two creators exactly one wins.
+        tmp, path = self._write_temporary(name, data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise base.ObjectExists(name)
+        finally:
+            os.unlink(tmp)
+        self._sync_directory(path)
+
     def get(self, name):
         try:
             with open(self._path(name), 'rb') as f:
                 return f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            # (a file where a directory of the repository should be)
             raise base.ObjectNotFound(name)
 
     def get_range(self, name, offset, length):
@@ -89,6 +116,10 @@ class FileBackend(base.Backend):
         return os.path.isfile(self._path(name))
 
     def list(self, prefix):
+        for name, size, _ in self.list_modified(prefix):
+            yield name, size
+
+    def list_modified(self, prefix):
         # Walk only the directory holding the prefix: names are
         # "<dir>/<dir>/<file>" and prefixes end on a directory or mid-file.
         head, _, _ = prefix.rpartition('/')
@@ -104,21 +135,26 @@ class FileBackend(base.Backend):
                 if not name.startswith(prefix):
                     continue
                 try:
-                    size = os.stat(os.path.join(dirpath, filename)).st_size
+                    stat = os.stat(os.path.join(dirpath, filename))
                 except FileNotFoundError:
                     continue
-                yield name, size
+                yield name, stat.st_size, stat.st_mtime
 
-    def purge_temporaries(self):
+    def purge_temporaries(self, older_than=None):
         count = 0
         for dirpath, _, filenames in os.walk(self.root):
             for filename in filenames:
-                if filename.startswith(_TMP_PREFIX):
-                    try:
-                        os.unlink(os.path.join(dirpath, filename))
-                        count += 1
-                    except FileNotFoundError:
+                if not filename.startswith(_TMP_PREFIX):
+                    continue
+                path = os.path.join(dirpath, filename)
+                try:
+                    if (older_than is not None
+                            and os.stat(path).st_mtime >= older_than):
                         continue
+                    os.unlink(path)
+                    count += 1
+                except FileNotFoundError:
+                    continue
         return count
 
     def delete(self, name):

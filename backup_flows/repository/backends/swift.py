@@ -1,13 +1,21 @@
 """``swift`` backend: a repository in an OpenStack Swift container.
 
-URL: ``swift://container/prefix?cloud=NAME``. The connection is built from
+URL: ``swift://container/prefix?cloud=NAME`` (also ``retries=N`` and
+``create_settle=SECONDS``). The connection is built from
 the clouds.yaml entry ``NAME`` with ``openstack.connect(cloud=NAME)`` (the
 ``OS_CLOUD`` environment variable is used when ``cloud`` is absent) and all
 requests go through its ``object_store`` proxy. Swift PUTs are atomic per
-object. Requests failing with a transient error (connection problems, HTTP
-408, 429 and 5xx) are retried with exponential back-off.
+object. :meth:`SwiftBackend.create` is a PUT with ``If-None-Match: *``
+(Swift answers 412 when the object exists); Swift checks it when the PUT
+starts, so of several creates racing each other more than one may succeed:
+each waits ``create_settle`` seconds (default 2, far longer than a PUT of a
+lock takes) and reads the object back with ``X-Newest``, and only the one
+whose bytes are there (the newest) has created it. Requests failing with a
+transient error (connection problems, HTTP 408, 429 and 5xx) are retried
+with exponential back-off.
 """
 
+import datetime
 import random
 import time
 
@@ -30,6 +38,20 @@ def _is_transient(exc):
                             TimeoutError, OSError))
 
 
+def _timestamp(value):
+    """Seconds since the epoch of a listing's ``last_modified`` (UTC,
+    ISO 8601 without a zone), ``None`` if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(str(value).rstrip('Z'))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when.timestamp()
+
+
 class SwiftBackend(base.Backend):
     """Objects are Swift objects named ``<prefix>/<name>`` in a container.
 
@@ -46,6 +68,7 @@ class SwiftBackend(base.Backend):
         self.container = container
         self.prefix = prefix.strip('/') + '/' if prefix.strip('/') else ''
         self.retries = int(options.get('retries', 5))
+        self.create_settle = float(options.get('create_settle', 2))
         self._connection = connection
         self._container_checked = False
 
@@ -85,6 +108,42 @@ class SwiftBackend(base.Backend):
         self._call('upload of %s' % name, self._store.upload_object,
                    self.container, self.prefix + name, data=bytes(data))
 
+    def _create(self, name, data):
+        response = self._store.put(
+            '%s/%s' % (self.container, self.prefix + name), data=data,
+            headers={'If-None-Match': '*'})
+        if response.status_code == 412:
+            return False
+        sdk_exc.raise_from_response(response)
+        return True
+
+    def _read_newest(self, name):
+        response = self._store.get(
+            '%s/%s' % (self.container, self.prefix + name),
+            headers={'X-Newest': 'true'})
+        if response.status_code == 404:
+            return None
+        sdk_exc.raise_from_response(response)
+        return response.content
+
+    def create(self, name, data):
+        self._ensure_container()
+        data = bytes(data)
+        if not self._call('create of %s' % name, self._create, name, data):
+            # 412, or a retry that met our own first PUT (then a racing
+            # create may have passed too): settle as well.
+            LOG.debug('Object %s exists', name)
+        # Swift checks If-None-Match when a PUT starts: creates racing each
+        # other may all succeed, and the newest wins once all have landed.
+        # Wait for those in flight, then read the newest copy.
+        time.sleep(self.create_settle)
+        stored = self._call('read-back of %s' % name, self._read_newest,
+                            name)
+        # Also after a retry that met our own first PUT: an object holding
+        # exactly our bytes (lock documents are unique) is ours.
+        if stored != data:
+            raise base.ObjectExists(name)
+
     def get(self, name):
         try:
             return self._call('download of %s' % name,
@@ -113,6 +172,10 @@ class SwiftBackend(base.Backend):
             raise base.ObjectNotFound(name)
 
     def list(self, prefix):
+        for name, size, _ in self.list_modified(prefix):
+            yield name, size
+
+    def list_modified(self, prefix):
         try:
             objects = self._call(
                 'listing', lambda: list(self._store.objects(
@@ -120,7 +183,8 @@ class SwiftBackend(base.Backend):
         except sdk_exc.NotFoundException:
             return
         for obj in objects:
-            yield obj.name[len(self.prefix):], obj.content_length or 0
+            yield (obj.name[len(self.prefix):], obj.content_length or 0,
+                   _timestamp(obj.last_modified_at))
 
     def delete(self, name):
         self._call('delete of %s' % name, self._store.delete_object,

@@ -3,7 +3,10 @@
 Needs only the Python packages blake3, zstandard and cryptography.
 Usage::
 
-    python read_backup.py REPOSITORY BACKUP_ID DISK OUTPUT [PASSPHRASE]
+    python read_backup.py REPOSITORY BACKUP_ID DISK OUTPUT [SECRET]
+
+SECRET (encrypted repositories): the passphrase, or for a repository
+unlocked by a raw key the 64 hexadecimal digits of that key.
 """
 
 import base64
@@ -14,6 +17,7 @@ import struct
 import sys
 
 import blake3
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 import zstandard
@@ -35,15 +39,19 @@ def unwrap(plaintext, max_size):
 
 
 class Keys:
-    def __init__(self, root, config, passphrase):
+    def __init__(self, root, config, secret):
         self.aead = self.id_key = None
         if config['encryption'] == 'none':
             return
         key_file = json.loads(get(root, 'keys/key'))
+        assert key_file['version'] == 1
         kdf = key_file['kdf']
-        kek = Scrypt(salt=base64.b64decode(kdf['salt']), length=32,
-                     n=kdf['n'], r=kdf['r'], p=kdf['p']).derive(
-                         passphrase.encode('utf-8'))
+        if kdf['name'] == 'none':
+            kek = bytes.fromhex(secret.strip())
+        else:
+            kek = Scrypt(salt=base64.b64decode(kdf['salt']), length=32,
+                         n=kdf['n'], r=kdf['r'], p=kdf['p']).derive(
+                             secret.encode('utf-8'))
         material = AESGCM(kek).decrypt(
             base64.b64decode(key_file['nonce']),
             base64.b64decode(key_file['wrapped_keys']),
@@ -72,29 +80,47 @@ class Keys:
 
 
 def load_index(root, keys):
-    """chunk id (bytes) -> (pack id, offset, length, raw length)."""
+    """chunk id (bytes) -> [(pack id, offset, length, raw length)]: every
+    copy of the chunk."""
     index = {}
-    index_dir = os.path.join(root, 'index')
-    for name in sorted(os.listdir(index_dir)):
+    for name in sorted(os.listdir(os.path.join(root, 'index'))):
         if name.startswith('.tmp-'):
             continue
         document = json.loads(keys.metadata(get(root, 'index/' + name),
                                             b'index'))
+        assert document['version'] == 1
         for pack_id, entries in document['packs'].items():
             for chunk_hex, offset, length, raw in entries:
-                index[bytes.fromhex(chunk_hex)] = (pack_id, offset, length,
-                                                   raw)
+                index.setdefault(bytes.fromhex(chunk_hex), []).append(
+                    (pack_id, offset, length, raw))
     return index
 
 
-def main(root, backup_id, disk_name, output, passphrase=None):
+def read_chunk(root, keys, chunk_id, copies, length):
+    """The chunk from the first of its copies that verifies."""
+    for pack_id, offset, stored_length, raw in copies:
+        try:
+            with open(os.path.join(root, 'packs', pack_id[:2], pack_id),
+                      'rb') as pack:
+                pack.seek(offset)
+                data = unwrap(keys.open(pack.read(stored_length), chunk_id),
+                              raw)
+        except (OSError, ValueError, InvalidTag, zstandard.ZstdError):
+            continue  # a missing pack, or a damaged copy: try another
+        if len(data) == length and keys.chunk_id(data) == chunk_id:
+            return data
+    raise ValueError('no good copy of chunk %s' % chunk_id.hex())
+
+
+def main(root, backup_id, disk_name, output, secret=None):
     config = json.loads(get(root, 'config'))
     assert config['format'] == 'backup-flows-repository'
-    assert config['version'] == 1
-    keys = Keys(root, config, passphrase)
+    assert config['version'] <= 1
+    keys = Keys(root, config, secret)
     manifest = json.loads(keys.metadata(
         get(root, 'manifests/' + backup_id),
         b'manifest:' + backup_id.encode('utf-8')))
+    assert manifest['version'] <= 1 and manifest['id'] == backup_id
     disk = [d for d in manifest['disks'] if d['name'] == disk_name][0]
     index = load_index(root, keys)
     digest = hashlib.sha256()
@@ -104,14 +130,8 @@ def main(root, backup_id, disk_name, output, passphrase=None):
                 data = bytes(length)
             else:
                 chunk_id = bytes.fromhex(chunk_hex)
-                pack_id, offset, stored_length, raw = index[chunk_id]
-                with open(os.path.join(root, 'packs', pack_id[:2],
-                                       pack_id), 'rb') as pack:
-                    pack.seek(offset)
-                    stored = pack.read(stored_length)
-                data = unwrap(keys.open(stored, chunk_id), raw)
-                if len(data) != length or keys.chunk_id(data) != chunk_id:
-                    raise ValueError('chunk %s is damaged' % chunk_hex)
+                data = read_chunk(root, keys, chunk_id,
+                                  index.get(chunk_id, []), length)
             digest.update(data)
             out.write(data)
     if digest.hexdigest() != disk['sha256']:
@@ -123,7 +143,9 @@ def pack_entries(pack_bytes, keys):
     size, magic = struct.unpack('<I8s', pack_bytes[-12:])
     assert magic == b'BFPACK01'
     trailer = keys.metadata(pack_bytes[-12 - size:-12], b'pack')
-    return [entry[1:] for entry in struct.iter_unpack('<B32sIII', trailer)]
+    entries = list(struct.iter_unpack('<B32sIII', trailer))
+    assert all(entry[0] == 0 for entry in entries)  # 0: chunk
+    return [entry[1:] for entry in entries]
 
 
 if __name__ == '__main__':

@@ -22,7 +22,7 @@ class BackupFlowTestCase(testtools.TestCase):
              'create-root-image', 'wait-root-captured',
              'create-volume-snapshot-v1', 'wait-volume-snapshot-v1',
              'unpause-server', 'wait-root-image-active',
-             'record-snapshot-set',
+             'record-snapshot-set', 'hold-repository-lock',
              'wait-export-image-vda', 'write-disk-vda',
              'create-export-volume-vdb', 'wait-export-volume-vdb',
              'upload-export-volume-vdb', 'wait-export-image-vdb',

@@ -1,8 +1,12 @@
+import hashlib
+import io
 import os
 from unittest import mock
 
 import fixtures
 from openstack import exceptions as sdk_exc
+from openstack.block_storage.v3 import volume as volume_mod
+from openstack.image.v2 import image as image_mod
 import testtools
 
 from backup_flows import clients
@@ -14,6 +18,7 @@ from backup_flows.tasks import server as server_tasks
 from backup_flows.tasks import volume as volume_tasks
 
 from tests import flowutils
+from tests.unit import fake_sdk
 from tests.unit.repository import base
 
 
@@ -48,10 +53,10 @@ class RestoreFlowTestCase(testtools.TestCase):
                 ['create-image-%s' % name, 'upload-disk-%s' % name,
                  'wait-image-active-%s' % name, 'create-volume-%s' % name,
                  'wait-volume-available-%s' % name,
-                 'delete-image-%s' % name],
+                 'verify-volume-%s' % name, 'delete-image-%s' % name],
                 [n for n in names if n.endswith('-' + name)])
         self.assertEqual(len(names), len(set(names)))
-        self.assertEqual(3 + 6 + 6 + 3, len(names))
+        self.assertEqual(3 + 7 + 7 + 3, len(names))
 
     def test_requires_only_plain_store_keys(self):
         flow = restore.get_flow(IMAGE_BACKED, SERVER)
@@ -83,8 +88,8 @@ class RestoreFlowTestCase(testtools.TestCase):
         self.assertEqual(
             ['check-backup', 'create-image-vda', 'upload-disk-vda',
              'wait-image-active-vda', 'create-volume-vda',
-             'wait-volume-available-vda', 'delete-image-vda',
-             'create-server', 'wait-server-active'], names)
+             'wait-volume-available-vda', 'verify-volume-vda',
+             'delete-image-vda', 'create-server', 'wait-server-active'], names)
         create = next(a for a in flowutils.atoms(flow)
                       if a.name == 'create-server')
         self.assertEqual({'kind': 'volume', 'key': 'volume_vda'},
@@ -116,30 +121,39 @@ class RestoreFlowTestCase(testtools.TestCase):
                       plugins.load_flow_factory('restore'))
 
 
-class _FakeImage:
+def _image(status='active', size=None, algo=None, value=None):
+    return image_mod.Image(id='img-1', status=status, size=size,
+                           os_hash_algo=algo, os_hash_value=value)
 
-    def __init__(self, status='queued', size=None):
-        self.status = status
-        self.size = size
+
+def _sha512(data):
+    return hashlib.sha512(data).hexdigest()
 
 
 class UploadDiskToImageTestCase(base.RepositoryTestCase):
-    """The upload streams verified bytes; a read error fails the task."""
+    """The upload streams verified bytes; a read error fails the task; what
+    Glance stored must hash as what was sent."""
 
     def setUp(self):
         super().setUp()
-        repo = self.make_repo()
+        self.repo = self.make_repo()
         self.data = base.disk_bytes(7, 300 << 10)
-        self.backup_id = self.backup(repo, {'vda': self.data})
-        self.conn = mock.Mock()
-        self.conn.image.get_image.side_effect = [
-            _FakeImage(), _FakeImage('active', len(self.data))]
+        self.backup_id = self.backup(self.repo, {'vda': self.data})
+        self.conn = fake_sdk.connection()
+        self.stored(_sha512(self.data))
         self.received = []
         self.conn.image.put.side_effect = self._put
         self.useFixture(fixtures.MockPatchObject(
             clients, 'connect', return_value=self.conn))
         self.task = image_tasks.UploadDiskToImage(name='upload-disk-vda')
         self.disk = {'disk': 'vda', 'size': len(self.data)}
+        self.log = self.useFixture(fixtures.FakeLogger(
+            name='backup_flows.tasks'))
+
+    def stored(self, value, algo='sha512'):
+        """Glance answers: queued, then active with hash ``value``."""
+        self.conn.image.get_image.side_effect = [
+            _image('queued'), _image('active', len(self.data), algo, value)]
 
     def _put(self, url, data, headers, connect_retries):
         self.assertEqual('/images/img-1/file', url)
@@ -148,14 +162,12 @@ class UploadDiskToImageTestCase(base.RepositoryTestCase):
                          headers['X-OpenStack-Image-Size'])
         for chunk in data:
             self.received.append(bytes(chunk))
-        response = mock.Mock(status_code=204)
-        response.headers = {}
-        return response
+        return fake_sdk.response(204)
 
-    def execute(self):
+    def execute(self, backup_id=None):
         return self.task.execute(cloud='c', repository_url=self.path(),
-                                 backup_id=self.backup_id, disk=self.disk,
-                                 image_id='img-1')
+                                 backup_id=backup_id or self.backup_id,
+                                 disk=self.disk, image_id='img-1')
 
     def corrupt(self):
         packs = [os.path.join(d, f) for d, _, files in
@@ -176,6 +188,48 @@ class UploadDiskToImageTestCase(base.RepositoryTestCase):
         self.assertRaises(exceptions.RepositoryCorrupted, self.execute)
         self.assertNotEqual(self.data, b''.join(self.received))
 
+    def test_bytes_not_matching_the_whole_disk_checksum_never_end(self):
+        # A manifest whose SHA-256 is not that of its chunks (a writer's
+        # bug): the body fails before it ends, so Glance keeps nothing.
+        with self.repo.start_backup() as session:
+            session.write_disk('vda', io.BytesIO(self.data))
+            record = dict(session.disk_record('vda'), sha256='0' * 64)
+            session.release()
+        with self.repo.start_backup() as session:
+            session.add_disk(record)
+            wrong = session.commit('server-1', {})
+        exc = self.assertRaises(exceptions.RepositoryCorrupted,
+                                self.execute, wrong)
+        self.assertIn('whole-disk SHA-256 mismatch', str(exc))
+        # every byte was handed over, then the body failed instead of
+        # ending
+        self.assertEqual(self.data, b''.join(self.received))
+        self.assertEqual(1, self.conn.image.get_image.call_count)
+
+    def test_glance_storing_other_bytes_fails_the_task(self):
+        self.stored(_sha512(self.data[:-1] + b'?'))
+        exc = self.assertRaises(exceptions.BackupFlowsError, self.execute)
+        self.assertIn('Image img-1 of disk vda does not hold the expected '
+                      'bytes: sha512 ', str(exc))
+        self.assertIn(_sha512(self.data)[:16], str(exc))
+
+    def test_another_algorithm_is_computed_from_the_repository(self):
+        self.stored(hashlib.sha3_256(self.data).hexdigest(), 'sha3_256')
+        self.execute()
+        self.stored(hashlib.sha3_256(b'other').hexdigest(), 'sha3_256')
+        self.received = []
+        exc = self.assertRaises(exceptions.BackupFlowsError, self.execute)
+        self.assertIn('sha3_256', str(exc))
+
+    def test_an_image_without_hash_is_checked_by_its_size(self):
+        self.stored(None, None)
+        self.execute()
+        self.assertIn('Image img-1 of disk vda has no hash in Glance',
+                      self.log.output)
+        self.conn.image.get_image.side_effect = [
+            _image('queued'), _image('active', len(self.data) - 1)]
+        self.assertRaises(exceptions.BackupFlowsError, self.execute)
+
     def test_read_error_wrapped_by_the_http_stack_is_reraised(self):
         self.corrupt()
 
@@ -190,13 +244,120 @@ class UploadDiskToImageTestCase(base.RepositoryTestCase):
 
     def test_image_already_uploaded_is_accepted(self):
         self.conn.image.get_image.side_effect = [
-            _FakeImage('active', len(self.data))]
+            _image('active', len(self.data), 'sha512', _sha512(self.data))]
         self.execute()
         self.conn.image.put.assert_not_called()
 
+    def test_image_already_uploaded_with_other_bytes_fails(self):
+        self.conn.image.get_image.side_effect = [
+            _image('active', len(self.data), 'sha512', _sha512(b'x'))]
+        self.assertRaises(exceptions.BackupFlowsError, self.execute)
+        self.conn.image.put.assert_not_called()
+
     def test_image_in_another_state_fails(self):
-        self.conn.image.get_image.side_effect = [_FakeImage('killed')]
+        self.conn.image.get_image.side_effect = [_image('killed')]
         self.assertRaises(exceptions.ResourceFailed, self.execute)
+
+
+class VerifyVolumeBytesTestCase(base.RepositoryTestCase):
+    """A restored volume is read back through a temporary image whose
+    Glance hash must be the disk's (zero-padded to the volume's size)."""
+
+    def setUp(self):
+        super().setUp()
+        repo = self.make_repo()
+        self.data = base.disk_bytes(8, 200 << 10)
+        self.backup_id = self.backup(repo, {'vdb': self.data})
+        self.conn = fake_sdk.connection()
+        self.useFixture(fixtures.MockPatchObject(
+            clients, 'connect', return_value=self.conn))
+        self.name = 'backup-flows-job-1-verify-volume-vdb'
+        fake_sdk.returns(self.conn.image.images, [])
+        fake_sdk.returns(self.conn.block_storage.upload_volume_to_image,
+                         {'image_id': 'copy-1'})
+        fake_sdk.returns(self.conn.block_storage.get_volume,
+                         volume_mod.Volume(id='vol-1', status='available'))
+        self.restored = image_mod.Image(
+            id='img-1', status='active', size=len(self.data),
+            os_hash_algo='sha512', os_hash_value=_sha512(self.data))
+        self.copy(_sha512(self.data))
+        self.task = volume_tasks.VerifyVolumeBytes(name='verify-volume-vdb')
+
+    def copy(self, value, size=None, algo='sha512'):
+        copy = image_mod.Image(id='copy-1', name=self.name, status='active',
+                               size=size or len(self.data),
+                               os_hash_algo=algo, os_hash_value=value)
+        deleted = sdk_exc.NotFoundException('gone')
+
+        def get_image(image_id):
+            if image_id == 'img-1':
+                return self.restored
+            if self.conn.image.delete_image.called:
+                raise deleted
+            return copy
+        self.conn.image.get_image.side_effect = get_image
+
+    def execute(self):
+        self.task.execute(cloud='c', job_id='job-1',
+                          repository_url=self.path(),
+                          backup_id=self.backup_id,
+                          disk={'disk': 'vdb', 'size': len(self.data)},
+                          volume_id='vol-1', image_id='img-1')
+
+    def assertCopyDeleted(self):
+        self.conn.image.delete_image.assert_called_once_with(
+            'copy-1', ignore_missing=True)
+        self.conn.block_storage.get_volume.assert_called_with('vol-1')
+
+    def test_volume_holding_the_disk_passes_and_the_copy_goes(self):
+        self.execute()
+        self.conn.block_storage.upload_volume_to_image.assert_called_once_with(
+            'vol-1', self.name, force=False, disk_format='raw',
+            container_format='bare')
+        self.assertCopyDeleted()
+
+    def test_other_bytes_fail_and_the_copy_goes(self):
+        self.copy(_sha512(self.data[1:] + b'\0'))
+        exc = self.assertRaises(exceptions.BackupFlowsError, self.execute)
+        self.assertIn('Volume vol-1 of disk vdb does not hold the expected '
+                      'bytes', str(exc))
+        self.assertCopyDeleted()
+
+    def test_a_larger_volume_is_the_disk_then_zeros(self):
+        size = len(self.data) + (3 << 20) + 5
+        padded = self.data + bytes(size - len(self.data))
+        self.copy(_sha512(padded), size=size)
+        self.execute()
+        self.copy(_sha512(self.data + b'\1' * (size - len(self.data))),
+                  size=size)
+        self.conn.image.delete_image.reset_mock()
+        self.assertRaises(exceptions.BackupFlowsError, self.execute)
+
+    def test_a_smaller_volume_fails(self):
+        self.copy(_sha512(self.data[:-1]), size=len(self.data) - 1)
+        exc = self.assertRaises(exceptions.BackupFlowsError, self.execute)
+        self.assertIn('holds %d bytes' % (len(self.data) - 1), str(exc))
+
+    def test_a_copy_without_hash_is_checked_by_its_size(self):
+        self.copy(None, algo=None)
+        self.execute()
+        self.assertCopyDeleted()
+
+    def test_rerun_adopts_the_copy(self):
+        fake_sdk.returns(self.conn.image.images, [image_mod.Image(
+            id='copy-1', name=self.name)])
+        self.execute()
+        self.conn.block_storage.upload_volume_to_image.assert_not_called()
+        self.assertCopyDeleted()
+
+    def test_revert_deletes_a_copy_left_behind(self):
+        fake_sdk.returns(self.conn.image.images, [
+            image_mod.Image(id='copy-1', name=self.name),
+            image_mod.Image(id='img-1', name='web-1-vdb')])
+        self.task.revert(None, cloud='c', job_id='job-1',
+                         disk={'disk': 'vdb'})
+        self.conn.image.delete_image.assert_called_once_with(
+            'copy-1', ignore_missing=True)
 
 
 class CreateServerTestCase(testtools.TestCase):

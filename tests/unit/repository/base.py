@@ -19,7 +19,9 @@ CHUNK = 4096
 
 def settings(**kwargs):
     """Repository settings for tests: small packs, two workers."""
-    values = {'pack_size': 64 << 10, 'workers': 2, 'lock_ttl': 30}
+    values = {'pack_size': 64 << 10, 'workers': 2, 'lock_ttl': 30,
+              # listings of the file backend do not lag
+              'prune_grace': 0}
     values.update(kwargs)
     return config_mod.Settings(**values)
 

@@ -1,7 +1,9 @@
 """Storage backends: URL parsing, plugin loading, file atomicity and the
 swift backend's retries (against a fake object store)."""
 
+import datetime
 import os
+import time
 from unittest import mock
 
 from openstack import exceptions as sdk_exc
@@ -34,12 +36,17 @@ class LoadBackendTest(base.RepositoryTestCase):
         self.assertEqual(('bk', 'prefix/', 1, 'site'),
                          (swift.container, swift.prefix, swift.retries,
                           swift.options['cloud']))
-        error = self.assertRaises(exceptions.PluginError,
+        # a URL naming no plugin, or a location its plugin refuses: bad
+        # input (exit 2), not a broken plugin
+        error = self.assertRaises(exceptions.InvalidInput,
                                   backends.load_backend, 's3://bucket')
-        self.assertIn("'s3'", str(error))
+        self.assertIn("unknown scheme 's3'", str(error))
         self.assertIn('file, swift', str(error))
-        self.assertRaises(exceptions.PluginError, backends.load_backend,
-                          'swift://')
+        error = self.assertRaises(exceptions.InvalidInput,
+                                  backends.load_backend, 'swift://')
+        self.assertIn('swift URL needs a container', str(error))
+        self.assertRaises(exceptions.InvalidInput, backends.load_backend,
+                          'swift:bucket')
 
 
 class FileBackendTest(base.RepositoryTestCase):
@@ -72,6 +79,35 @@ class FileBackendTest(base.RepositoryTestCase):
         self.assertEqual([], list(backend.list('index/')))
         self.assertEqual(1, backend.purge_temporaries())
         self.assertEqual([], os.listdir(self.path('repo/index')))
+
+    def test_conditional_create_and_times(self):
+        backend = file_backend.FileBackend(self.path(), {})
+        backend.create('locks/exclusive', b'mine')
+        self.assertRaises(backend_base.ObjectExists, backend.create,
+                          'locks/exclusive', b'theirs')
+        self.assertEqual(b'mine', backend.get('locks/exclusive'))
+        # No temporary file is left by either create.
+        self.assertEqual(['exclusive'], os.listdir(self.path('repo/locks')))
+        then = time.time() - 1000
+        os.utime(self.path('repo/locks/exclusive'), (then, then))
+        (name, size, modified), = backend.list_modified('locks/')
+        self.assertEqual(('locks/exclusive', 4), (name, size))
+        self.assertAlmostEqual(then, modified, delta=1)
+
+    def test_only_old_temporaries_are_purged(self):
+        backend = file_backend.FileBackend(self.path(), {})
+        backend.put('index/i1', b'data')
+        old, new = (os.path.join(self.path(), 'index', '.tmp-' + n)
+                    for n in ('old', 'new'))
+        for path in (old, new):
+            with open(path, 'w'):
+                pass
+        then = time.time() - 1000
+        os.utime(old, (then, then))
+        self.assertEqual(1, backend.purge_temporaries(
+            older_than=time.time() - 100))
+        self.assertEqual(['.tmp-new', 'i1'],
+                         sorted(os.listdir(self.path('repo/index'))))
 
 
 def _http_error(status):
@@ -131,6 +167,39 @@ class SwiftBackendTest(base.RepositoryTestCase):
         self.assertEqual([('index/a', 5), ('index/b', 0)],
                          list(self.backend.list('index/')))
         self.store.objects.assert_called_once_with('bk', prefix='pre/index/')
+
+    def test_conditional_create(self):
+        put = self.store.put
+        self.backend.create_settle = 0.5
+        # Created, and still ours once racing creates have landed.
+        put.return_value = mock.Mock(status_code=201)
+        self.store.get.return_value = mock.Mock(status_code=200,
+                                                content=b'mine')
+        self.backend.create('locks/exclusive', b'mine')
+        put.assert_called_once_with('bk/pre/locks/exclusive', data=b'mine',
+                                    headers={'If-None-Match': '*'})
+        self.store.get.assert_called_once_with(
+            'bk/pre/locks/exclusive', headers={'X-Newest': 'true'})
+        self.sleep.assert_called_once_with(0.5)
+        # Created too, but a racing create landed last: not ours.
+        self.store.get.return_value = mock.Mock(status_code=200,
+                                                content=b'theirs')
+        self.assertRaises(backend_base.ObjectExists, self.backend.create,
+                          'locks/exclusive', b'mine')
+        # Already there.
+        put.return_value = mock.Mock(status_code=412)
+        self.assertRaises(backend_base.ObjectExists, self.backend.create,
+                          'locks/exclusive', b'mine')
+
+    def test_listing_times(self):
+        self.store.objects.return_value = [mock.Mock(
+            content_length=3, last_modified_at='2026-12-01T15:16:47.971820')]
+        self.store.objects.return_value[0].name = 'pre/packs/ab/x'
+        (name, size, modified), = self.backend.list_modified('packs/')
+        self.assertEqual(('packs/ab/x', 3), (name, size))
+        self.assertEqual(datetime.datetime(
+            2026, 12, 1, 15, 16, 47, 971820,
+            tzinfo=datetime.timezone.utc).timestamp(), modified)
 
     def test_unknown_cloud(self):
         backend = swift_backend.SwiftBackend('bk', {'cloud': 'nowhere'})

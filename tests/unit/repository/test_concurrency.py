@@ -3,9 +3,9 @@
 import io
 import json
 import os
-import socket
 import threading
 import time
+import uuid
 
 from backup_flows import exceptions
 from backup_flows.repository import Policy
@@ -123,31 +123,47 @@ class ConcurrencyTest(base.RepositoryTestCase):
             self.assertRaises(exceptions.RepositoryLocked, repo.check)
         self.backup(repo, {'vda': b'x' * 1000})
 
-    def _plant_lock(self, repo, **fields):
-        document = {'kind': locks.EXCLUSIVE, 'host': socket.gethostname(),
-                    'pid': os.getpid(), 'created_at': time.time(),
-                    'refreshed_at': time.time(), 'ttl': 600}
+    def _plant_lock(self, repo, name=locks.EXCLUSIVE_OBJECT, **fields):
+        document = dict(locks.process_identity(os.getpid()),
+                        kind=locks.EXCLUSIVE, created_at=time.time(),
+                        refreshed_at=time.time(), ttl=600,
+                        id=uuid.uuid4().hex)
         document.update(fields)
-        repo.backend.put('locks/planted', json.dumps(document).encode())
+        repo.backend.put(name, json.dumps(document).encode())
+
+    def locks_left(self, repo):
+        return [n for n, _ in repo.backend.list('locks/')
+                if not n.startswith(locks.BREAK_PREFIX)]
 
     def test_stale_locks_expire(self):
         repo = self.make_repo()
         # Held by this live process: respected.
         self._plant_lock(repo)
         self.assertRaises(exceptions.RepositoryLocked, repo.start_backup)
-        # Not refreshed within its ttl (e.g. its host died): ignored.
+        self.assertRaises(exceptions.RepositoryLocked, repo.prune)
+        # Not refreshed within its ttl (e.g. its host died): ignored,
+        # and broken by the next exclusive locker.
         self._plant_lock(repo, host='elsewhere',
                          refreshed_at=time.time() - 700)
         self.backup(repo, {'vda': b'y' * 1000})
-        self.assertEqual([], list(repo.backend.list('locks/')))
-        # Held by a dead process on this host: ignored at once.
+        self.assertFalse(repo.prune()['dry_run'])
+        self.assertEqual([], self.locks_left(repo))
+        # Held by a dead process of this host, boot and pid namespace:
+        # ignored at once.
         child = os.fork()
         if child == 0:
             os._exit(0)
+        identity = locks.process_identity(child)
         os.waitpid(child, 0)
-        self._plant_lock(repo, pid=child)
+        self._plant_lock(repo, **identity)
+        self._plant_lock(repo, name=locks.SHARED_PREFIX + 'dead',
+                         kind=locks.SHARED, **identity)
         self.assertFalse(repo.prune()['dry_run'])
-        self.assertEqual([], list(repo.backend.list('locks/')))
+        self.assertEqual([], self.locks_left(repo))
+        # The same pid in another pid namespace (another container with
+        # this host name) is not judged at all: only its ttl counts.
+        self._plant_lock(repo, **dict(identity, pid_ns='pid:[1]'))
+        self.assertRaises(exceptions.RepositoryLocked, repo.start_backup)
 
     def test_live_lock_is_refreshed(self):
         # Refreshed every ttl / 3: after 2 ttl / 3 it was refreshed at

@@ -4,6 +4,7 @@ doc/source/reference/read_backup.py restores backups bit for bit."""
 import importlib.util
 import os
 
+from backup_flows.repository import Secret
 from backup_flows.repository import pack as pack_mod
 
 from tests.unit.repository import base
@@ -47,3 +48,35 @@ class DocumentedFormatTest(base.RepositoryTestCase):
 
     def test_encrypted(self):
         self._check(encrypted=True)
+
+    def test_encrypted_with_a_raw_key(self):
+        raw_key = bytes(range(32))
+        self.secret = Secret(raw_key=raw_key)
+        reader = _load_reader()
+        repo = self.make_repo(encrypted=True)
+        data = base.disk_bytes(82, 100000)
+        backup_id = self.backup(repo, {'vda': data})
+        out = os.path.join(self.tmp, 'vda.img')
+        reader.main(self.path(), backup_id, 'vda', out, raw_key.hex())
+        with open(out, 'rb') as f:
+            self.assertEqual(data, f.read())
+
+    def test_a_damaged_copy_is_skipped_for_another(self):
+        reader = _load_reader()
+        repo = self.make_repo()
+        self.backup(repo, {'vda': base.disk_bytes(83, 100000)})
+        keys = reader.Keys(self.path(), repo.config, None)
+        index = reader.load_index(self.path(), keys)
+        chunk_id, copies = next(iter(index.items()))
+        pack_id, offset, length, raw = copies[0]
+        # a second, damaged copy listed first: the reader falls back
+        damaged = os.path.join(self.tmp, 'repo', 'packs', 'ff', 'ff' * 32)
+        os.makedirs(os.path.dirname(damaged))
+        with open(damaged, 'wb') as f:
+            f.write(bytes(offset + length))
+        index[chunk_id] = [('ff' * 32, offset, length, raw)] + copies
+        self.assertEqual(
+            len(reader.read_chunk(self.path(), keys, chunk_id, index[chunk_id],
+                                  raw)), raw)
+        self.assertRaises(ValueError, reader.read_chunk, self.path(), keys,
+                          chunk_id, index[chunk_id][:1], raw)

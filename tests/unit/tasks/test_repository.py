@@ -1,5 +1,6 @@
 """tasks/repository.py: disks streamed into the repository."""
 
+import hashlib
 import os
 from unittest import mock
 
@@ -10,6 +11,7 @@ import requests
 import testtools
 
 from backup_flows import conf
+from backup_flows import exceptions
 from backup_flows import repository
 from backup_flows.tasks import repository as repo_tasks
 
@@ -64,3 +66,70 @@ class WriteDiskToRepositoryTestCase(testtools.TestCase):
         self.assertEqual(len(body), result['record']['size'])
         self.conn.image.download_image.assert_called_once_with(
             'img-1', stream=True)
+
+
+class WriteDiskHashCheckTestCase(WriteDiskToRepositoryTestCase):
+    """The bytes read must have the hash Glance recorded (os_hash_*)."""
+
+    def setUp(self):
+        super().setUp()
+        self.body = os.urandom(64 << 10) + bytes(64 << 10)
+        self.log = self.useFixture(fixtures.FakeLogger(
+            name='backup_flows.tasks'))
+
+    def write(self, algo, value, body=None):
+        fake_sdk.returns(self.conn.image.get_image, image_mod.Image(
+            id='img-1', size=len(self.body), os_hash_algo=algo,
+            os_hash_value=value))
+        response = _streamed(200, b'')
+        data = body or self.body
+        # several pieces, as Glance streams them
+        response.iter_content = mock.Mock(return_value=iter(
+            [data[i:i + 10000] for i in range(0, len(data), 10000)]))
+        fake_sdk.returns(self.conn.image.download_image, response)
+        return self.task.execute('cloud', self.url, {'disk': 'vda'},
+                                 'img-1')
+
+    def backups(self):
+        with repository.open_repository(CONF, url=self.url) as repo:
+            return repo.backup_ids()
+
+    def test_matching_hash(self):
+        result = self.write('sha512', hashlib.sha512(self.body).hexdigest())
+        self.assertEqual(len(self.body), result['record']['size'])
+        self.assertEqual(hashlib.sha256(self.body).hexdigest(),
+                         result['record']['sha256'])
+        self.assertNotIn('no hash', self.log.output)
+
+    def test_other_bytes_than_glance_hashed_fail(self):
+        tampered = bytearray(self.body)
+        tampered[70000] ^= 1
+        exc = self.assertRaises(
+            exceptions.BackupFlowsError, self.write, 'sha512',
+            hashlib.sha512(self.body).hexdigest(), bytes(tampered))
+        self.assertIn('Image img-1 of disk vda does not hold the expected '
+                      'bytes: sha512 %s...' % hashlib.sha512(
+                          tampered).hexdigest()[:16], str(exc))
+        self.assertIn("changed after Glance hashed it", str(exc))
+        # no backup; what was stored is unreferenced data for prune
+        self.assertEqual([], self.backups())
+
+    def test_glance_algorithm_is_used(self):
+        self.write('sha3_256', hashlib.sha3_256(self.body).hexdigest())
+        self.assertRaises(exceptions.BackupFlowsError, self.write,
+                          'sha3_256', hashlib.sha512(self.body).hexdigest())
+
+    def test_image_without_hash_is_checked_by_size_and_logged(self):
+        result = self.write(None, None)
+        self.assertEqual(len(self.body), result['record']['size'])
+        self.assertIn('Image img-1 of disk vda has no hash in Glance '
+                      '(os_hash_value): its bytes are checked by their size '
+                      'only', self.log.output)
+        exc = self.assertRaises(exceptions.BackupFlowsError, self.write,
+                                None, None, self.body[:-1])
+        self.assertIn('has %d bytes, %d were read' % (
+            len(self.body), len(self.body) - 1), str(exc))
+
+    def test_unknown_algorithm_is_checked_by_size_and_logged(self):
+        self.write('whirlpool-9000', 'ab')
+        self.assertIn('hashed with whirlpool-9000', self.log.output)

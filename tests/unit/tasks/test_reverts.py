@@ -19,6 +19,9 @@ from backup_flows.tasks import snapshot_set
 from backup_flows.tasks import volume
 
 MODULES = (image, repository, server, snapshot_set, volume)
+# Reverts that call no cloud and open no repository (they release a lock
+# this process holds).
+LOCAL_REVERTS = {'HoldRepositoryLock'}
 
 
 def reverting_tasks():
@@ -29,6 +32,7 @@ def reverting_tasks():
             if (issubclass(cls, base.BackupFlowsTask) and
                     cls.__module__ == module.__name__ and
                     not cls.__name__.startswith('_') and
+                    cls.__name__ not in LOCAL_REVERTS and
                     cls.revert is not task.Task.revert):
                 found[cls.__qualname__] = cls
     return found

@@ -66,6 +66,25 @@ def get_backend(conf=CONF):
         return backend
 
 
+def open_backend_in_background(conf=CONF):
+    """Start opening the persistence backend in a daemon thread.
+
+    An operation calls this before it plans: importing SQLAlchemy and
+    checking the schema then overlap the cloud requests of planning. The
+    flow's own :func:`get_backend` waits for it (same lock) or, if it
+    failed, opens it again and raises the error.
+    """
+    def open_quietly():
+        try:
+            get_backend(conf)
+        except Exception:
+            LOG.debug('Opening the persistence backend in the background '
+                      'failed; it is opened again when used', exc_info=True)
+
+    threading.Thread(target=open_quietly, name='open-persistence',
+                     daemon=True).start()
+
+
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec='seconds')

@@ -45,6 +45,7 @@ def create(server, name=None, quiesce='none', ttl=None,
     """Take a snapshot set of ``server``; return the set as a dict."""
     ttl_seconds = parse_duration(ttl) if ttl is not None else None
     strategy = plugins.load_quiesce(quiesce)
+    engine.open_backend_in_background()
     conn = clients.check_cloud(cloud)
     facts = servers.describe(conn, server)
     servers.check_stable(facts, 'snapshot')

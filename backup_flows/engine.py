@@ -20,7 +20,6 @@ from taskflow import exceptions as tf_exc
 from taskflow import states
 import taskflow.engines
 from taskflow.patterns import linear_flow
-from taskflow.persistence import backends as tf_backends
 from taskflow.persistence import models
 from taskflow.types import failure
 
@@ -28,6 +27,7 @@ from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import faults
 from backup_flows import keys
+from backup_flows import persistence
 from backup_flows import plugins
 
 LOG = logging.getLogger(__name__)
@@ -39,31 +39,7 @@ INTERRUPTED = 'INTERRUPTED'
 RESUMABLE_STATES = (INTERRUPTED, states.PENDING, states.SUSPENDED,
                     states.RESUMING)
 
-_backends = {}
-_backends_lock = threading.Lock()
-
-
-def persistence_url(conf=CONF):
-    """Return the SQLAlchemy URL of the flow persistence database."""
-    if conf.engine.persistence_connection:
-        return conf.engine.persistence_connection
-    return 'sqlite:///' + os.path.join(conf.state_path, 'flows.sqlite')
-
-
-def get_backend(conf=CONF):
-    """Return the persistence backend, creating its schema on first use."""
-    url = persistence_url(conf)
-    with _backends_lock:
-        backend = _backends.get(url)
-        if backend is None:
-            if url.startswith('sqlite:///'):
-                os.makedirs(os.path.dirname(url[len('sqlite:///'):]) or '.',
-                            mode=0o700, exist_ok=True)
-            backend = tf_backends.fetch({'connection': url})
-            with contextlib.closing(backend.get_connection()) as conn:
-                conn.upgrade()
-            _backends[url] = backend
-        return backend
+_executor_lock = threading.Lock()
 
 
 def _now():
@@ -171,7 +147,7 @@ _executor = None
 
 def _shared_executor():
     global _executor
-    with _backends_lock:
+    with _executor_lock:
         if _executor is None:
             _executor = futurist.ThreadPoolExecutor(
                 max_workers=CONF.engine.max_workers)
@@ -193,7 +169,7 @@ def run_flow(flow_name, flow_args, store, job_id=None):
     :param store: plain initial values of the flow store.
     :raises: BackupFlowsError subclasses; the flow has been reverted.
     """
-    backend = get_backend()
+    backend = persistence.get_backend()
     job_id = job_id or uuidutils.generate_uuid()
     flow = build_flow(flow_name, flow_args)
     book = models.LogBook(flow_name, uuid=job_id)
@@ -223,7 +199,7 @@ def _reload(job_id, refusal, verb, stamp):
     """(job, backend, flow detail, engine, flow) of an interrupted job, taken
     over by this process (its meta ``stamp`` set); raises ``refusal`` for a
     job that is not interrupted."""
-    backend = get_backend()
+    backend = persistence.get_backend()
     job = get_job(job_id)
     if job.state not in RESUMABLE_STATES:
         raise refusal(job_id=job_id,
@@ -367,7 +343,7 @@ def _root_cause(exc):
 
 
 def get_job(job_id):
-    backend = get_backend()
+    backend = persistence.get_backend()
     with contextlib.closing(backend.get_connection()) as conn:
         try:
             book = conn.get_logbook(job_id)
@@ -381,7 +357,7 @@ def get_job(job_id):
 
 def list_jobs():
     """Return every job, oldest first."""
-    backend = get_backend()
+    backend = persistence.get_backend()
     with contextlib.closing(backend.get_connection()) as conn:
         books = list(conn.get_logbooks())
     jobs = [Job(fd) for book in books for fd in book]

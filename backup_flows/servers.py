@@ -1,5 +1,7 @@
 """Facts about a Nova server that flows are planned from."""
 
+from concurrent import futures
+
 from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
@@ -11,6 +13,8 @@ _TRUE = ('yes', 'true', '1', 'on')
 
 # States a server can be captured in (no task running).
 STABLE_STATUSES = ('ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED')
+# The status of a volume that is attached and not changing.
+ATTACHED_VOLUME_STATUS = 'in-use'
 
 
 def find_server(conn, name_or_id):
@@ -23,7 +27,8 @@ def find_server(conn, name_or_id):
     if server is None:
         raise exceptions.ServerNotFound(server=name_or_id,
                                         cloud=conn.config.name)
-    return conn.compute.get_server(server.id)
+    # found by id or in the detailed listing: every field is there
+    return server
 
 
 def _flag(props, name):
@@ -37,34 +42,64 @@ def _agent_facts(props):
             'require_quiesce': _flag(props, 'os_require_quiesce')}
 
 
+def _image_agent_facts(conn, image_id):
+    try:
+        image = conn.image.get_image(image_id)
+    except sdk_exc.NotFoundException:
+        return _agent_facts({})
+    props = dict(image.properties or {})
+    for name in ('hw_qemu_guest_agent', 'os_require_quiesce'):
+        props.setdefault(name, getattr(image, name, None))
+    return _agent_facts(props)
+
+
+def _attachments(conn, server_id):
+    return sorted(
+        ({'volume_id': att.volume_id, 'device': att.device}
+         for att in conn.compute.volume_attachments(server_id)),
+        key=lambda att: att['device'] or '')
+
+
+def _volumes(conn, attachments):
+    """{volume id: volume}; the volumes are looked up side by side."""
+    if not attachments:
+        return {}
+    with futures.ThreadPoolExecutor(min(len(attachments), 8)) as pool:
+        volumes = pool.map(conn.block_storage.get_volume,
+                           [att['volume_id'] for att in attachments])
+        return {volume.id: volume for volume in volumes}
+
+
 def describe(conn, name_or_id):
     """Plain facts about a server: id, status, root disk, volumes, agent.
 
     ``root`` is ``{'kind': 'image', 'image_id'}`` or ``{'kind': 'volume',
     'volume_id', 'device'}``; ``volumes`` are the other attached volumes,
-    ``[{'volume_id', 'device'}]`` sorted by device.
+    ``[{'volume_id', 'device'}]`` sorted by device; ``volume_statuses``
+    ``{volume id: status}`` of every attached volume (root included).
+
+    After the server, its attachments, its image and its volumes are
+    looked up side by side: each service checks a new token on first use,
+    and planning waits for the slowest instead of the sum.
     """
     server = find_server(conn, name_or_id)
-    attachments = sorted(
-        ({'volume_id': att.volume_id, 'device': att.device}
-         for att in conn.compute.volume_attachments(server.id)),
-        key=lambda att: att['device'] or '')
     image_id = (server.image or {}).get('id')
+    with futures.ThreadPoolExecutor(2) as pool:
+        agent = (pool.submit(_image_agent_facts, conn, image_id)
+                 if image_id else None)
+        attachments = _attachments(conn, server.id)
+        volumes = _volumes(conn, attachments)
+        agent_facts = agent.result() if agent else None
     facts = {'id': server.id, 'name': server.name, 'status': server.status,
              'task_state': server.task_state,
              'flavor': dict(server.flavor or {}),
-             'availability_zone': server.availability_zone}
+             'availability_zone': server.availability_zone,
+             'volume_statuses': {vid: volume.status
+                                 for vid, volume in volumes.items()}}
     if image_id:
         facts['root'] = {'kind': 'image', 'image_id': image_id}
         facts['volumes'] = attachments
-        try:
-            image = conn.image.get_image(image_id)
-            props = dict(image.properties or {})
-            for name in ('hw_qemu_guest_agent', 'os_require_quiesce'):
-                props.setdefault(name, getattr(image, name, None))
-            facts.update(_agent_facts(props))
-        except sdk_exc.NotFoundException:
-            facts.update(_agent_facts({}))
+        facts.update(agent_facts)
         return facts
     root_device = getattr(server, 'root_device_name', None)
     root = next((att for att in attachments
@@ -76,8 +111,8 @@ def describe(conn, name_or_id):
             expected='an image or a boot volume')
     facts['root'] = dict(root, kind='volume')
     facts['volumes'] = [att for att in attachments if att is not root]
-    volume = conn.block_storage.get_volume(root['volume_id'])
-    facts.update(_agent_facts(volume.volume_image_metadata))
+    facts.update(_agent_facts(
+        volumes[root['volume_id']].volume_image_metadata))
     return facts
 
 
@@ -88,3 +123,13 @@ def check_stable(facts, action):
             server=facts['id'],
             state='%s/%s' % (facts['status'], facts['task_state']),
             action=action, expected=', '.join(STABLE_STATUSES))
+    changing = {vid: status for vid, status
+                in facts.get('volume_statuses', {}).items()
+                if status != ATTACHED_VOLUME_STATUS}
+    if changing:
+        raise exceptions.InvalidServerState(
+            server=facts['id'],
+            state='volume %s' % ', '.join(
+                '%s %s' % item for item in sorted(changing.items())),
+            action=action, expected='every volume %s'
+                                    % ATTACHED_VOLUME_STATUS)

@@ -14,6 +14,7 @@ from backup_flows import clients
 from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import keys
+from backup_flows import persistence
 from backup_flows import plugins
 from backup_flows import servers
 from backup_flows import snapshot_sets as sets
@@ -45,6 +46,7 @@ def create(server, name=None, quiesce='none', ttl=None,
     """Take a snapshot set of ``server``; return the set as a dict."""
     ttl_seconds = parse_duration(ttl) if ttl is not None else None
     strategy = plugins.load_quiesce(quiesce)
+    persistence.open_backend_in_background()
     conn = clients.check_cloud(cloud)
     facts = servers.describe(conn, server)
     servers.check_stable(facts, 'snapshot')

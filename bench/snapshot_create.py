@@ -8,9 +8,16 @@ the same run, alternating, ``--repeat`` times each:
   available (the least an operator script does);
 * backup-flows: ``backup-flows-manage snapshot create`` (the whole CLI
   process: start-up, validation, the flow with its persistence, the
-  metadata, the commit) with ``--quiesce none`` and ``--quiesce pause``.
+  metadata, the commit) with ``--quiesce none`` and ``--quiesce pause``;
+* backup-flows in-process: the same operation
+  (``backup_flows.snapshots.create``) called in this process, as a
+  long-running service calls it: no interpreter start, imports or new
+  token per snapshot, the same validation, flow, persistence and commit;
+* bare, new process: the bare calls in a new Python process with a new
+  connection (start-up, imports, token and its first use by each
+  service), the least a script run by cron pays.
 
-Prints the median of each and the ratios backup-flows/bare, and how long
+Prints the median of each and the ratios to the bare calls, and how long
 the guest stayed paused with ``--quiesce pause`` (from the minicloud virt
 driver's event log: pause to unpause). Not a test.
 
@@ -29,7 +36,9 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TOP)
 
+from backup_flows import conf as bf_conf  # noqa: E402
 from backup_flows import snapshot_sets as sets  # noqa: E402
+from backup_flows import snapshots  # noqa: E402
 
 from tests.functional import minicloud as mc  # noqa: E402
 
@@ -65,6 +74,22 @@ def bare(conn, server, volumes):
     return elapsed
 
 
+def bare_process(env, server, volumes):
+    """``bare`` in a new interpreter with a new connection."""
+    start = time.monotonic()
+    subprocess.run([sys.executable, os.path.abspath(__file__), '--bare-once',
+                    server.id] + [v.id for v in volumes],
+                   env=env, check=True)
+    return time.monotonic() - start
+
+
+def bare_once(server_id, volume_ids):
+    import openstack
+    conn = openstack.connect(cloud='minicloud')
+    bare(conn, conn.compute.get_server(server_id),
+         [conn.block_storage.get_volume(v) for v in volume_ids])
+
+
 def pause_seconds(server_id, since):
     """Seconds between the last pause and unpause events after ``since``."""
     events = [e for e in mc.server_events(server_id) if e['time'] >= since]
@@ -75,12 +100,16 @@ def pause_seconds(server_id, since):
     return unpaused[-1] - paused[-1]
 
 
-def flows(env, conn, server, quiesce, pauses=None):
+def flows(env, conn, server, quiesce, pauses=None, in_process=False):
     since = time.time()
     start = time.monotonic()
-    subprocess.run([sys.executable, '-m', 'backup_flows.cmd.manage',
-                    'snapshot', 'create', server.id, '--quiesce', quiesce],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+    if in_process:
+        snapshots.create(server.id, quiesce=quiesce, cloud='minicloud')
+    else:
+        subprocess.run([sys.executable, '-m', 'backup_flows.cmd.manage',
+                        'snapshot', 'create', server.id,
+                        '--quiesce', quiesce],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
     elapsed = time.monotonic() - start
     if pauses is not None:
         pauses.append(pause_seconds(server.id, since))
@@ -98,12 +127,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--volumes', type=int, default=2)
     parser.add_argument('--repeat', type=int, default=5)
+    parser.add_argument('--bare-once', nargs='+', help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare_once:
+        return bare_once(args.bare_once[0], args.bare_once[1:])
     mc.check_running()
     conn = mc.connection('minicloud')
     env = dict(os.environ, OS_CLIENT_CONFIG_FILE=mc.clouds_yaml(),
                OS_CLOUD='minicloud',
                XDG_DATA_HOME=tempfile.mkdtemp(prefix='bench-snapshot-'))
+    os.environ['OS_CLIENT_CONFIG_FILE'] = env['OS_CLIENT_CONFIG_FILE']
+    bf_conf.CONF([], project='backup-flows', default_config_files=[])
+    bf_conf.CONF.set_override('state_path', os.path.join(
+        env['XDG_DATA_HOME'], 'backup-flows'))
     image = conn.image.find_image(mc.BASE_IMAGE, ignore_missing=False)
     flavor = conn.compute.find_flavor(mc.FLAVOR, ignore_missing=False)
     net = conn.network.find_network(mc.NETWORK, ignore_missing=False)
@@ -124,14 +160,26 @@ def main():
             wait(lambda v=volume: conn.block_storage.get_volume(v.id),
                  'in-use')
         times = {'bare API calls': [], 'snapshot create --quiesce none': [],
-                 'snapshot create --quiesce pause': []}
+                 'snapshot create --quiesce pause': [],
+                 'in-process --quiesce none': [],
+                 'in-process --quiesce pause': [],
+                 'bare API calls, new process': []}
         pauses = []
+        # warm the in-process connection and persistence (a service's
+        # first snapshot pays them once)
+        flows(env, conn, server, 'none', in_process=True)
         for _ in range(args.repeat):
             times['bare API calls'].append(bare(conn, server, volumes))
             times['snapshot create --quiesce none'].append(
                 flows(env, conn, server, 'none'))
             times['snapshot create --quiesce pause'].append(
                 flows(env, conn, server, 'pause', pauses))
+            times['in-process --quiesce none'].append(
+                flows(env, conn, server, 'none', in_process=True))
+            times['in-process --quiesce pause'].append(
+                flows(env, conn, server, 'pause', pauses, in_process=True))
+            times['bare API calls, new process'].append(
+                bare_process(env, server, volumes))
         base = statistics.median(times['bare API calls'])
         print('server: 1 GiB root disk + %d x 1 GiB volumes; %d runs each'
               % (args.volumes, args.repeat))

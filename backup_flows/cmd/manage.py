@@ -6,6 +6,8 @@ server, option or id). Errors are one line on stderr; ``--debug`` adds the
 traceback.
 """
 
+import logging as py_logging
+import os
 import sys
 
 from openstack import exceptions as sdk_exc
@@ -134,5 +136,23 @@ def run_command(command):
     return result or exceptions.EXIT_OK
 
 
+def console_main():
+    """The console script: :func:`main`, then an exit without teardown.
+
+    When ``main`` returns, its output is written, its job persisted and its
+    locks released; the interpreter's teardown of every imported module
+    would only add about half a second (a second on a busy host) to each
+    command. Logs and streams are flushed first.
+    """
+    status = main()
+    py_logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status if isinstance(status, int) else exceptions.EXIT_FAILED)
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    console_main()

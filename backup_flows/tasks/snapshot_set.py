@@ -1,5 +1,7 @@
 """Tasks recording the state of a snapshot set on its members."""
 
+from concurrent import futures
+
 from oslo_log import log as logging
 
 from backup_flows import clients
@@ -12,10 +14,19 @@ LOG = logging.getLogger(__name__)
 
 
 def _set_member_status(conn, images, snapshots, status):
-    for image, _ in images:
-        sets.set_image_properties(conn, image.id, **{sets.STATUS: status})
-    for snap, _ in snapshots:
-        conn.block_storage.set_snapshot_metadata(snap, **{sets.STATUS: status})
+    """Record ``status`` on every member, side by side (each member is its
+    own request); the first error is raised once all were tried."""
+    calls = ([(sets.set_image_properties, conn, image.id)
+              for image, _ in images] +
+             [(conn.block_storage.set_snapshot_metadata, snap)
+              for snap, _ in snapshots])
+    if not calls:
+        return
+    with futures.ThreadPoolExecutor(min(len(calls), 8)) as pool:
+        done = [pool.submit(*call, **{sets.STATUS: status})
+                for call in calls]
+    for future in done:
+        future.result()
 
 
 class RecordSnapshotSet(base.BackupFlowsTask):
@@ -41,7 +52,15 @@ class RecordSnapshotSet(base.BackupFlowsTask):
                 'Snapshot set %s has %d members, expected %d.'
                 % (set_meta['set_id'], found, set_meta['members']))
         _set_member_status(conn, images, snapshots, sets.STATUS_AVAILABLE)
-        return sets.get_set(conn, set_meta['set_id']).to_dict()
+        # the set as now recorded, from the members just listed and marked
+        recorded = sets.SnapshotSet(set_meta['set_id'])
+        for image, props in images:
+            recorded.add_image(image, dict(props, **{
+                sets.STATUS: sets.STATUS_AVAILABLE}))
+        for snap, meta in snapshots:
+            recorded.add_snapshot(snap, dict(meta, **{
+                sets.STATUS: sets.STATUS_AVAILABLE}))
+        return recorded.to_dict()
 
 
 class MarkSnapshotSetDeleting(base.BackupFlowsTask):

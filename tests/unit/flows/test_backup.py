@@ -19,8 +19,8 @@ class BackupFlowTestCase(testtools.TestCase):
         names = [a.name for a in flowutils.atoms(self.flow())]
         self.assertEqual(
             ['check-server', 'pause-server',
-             'create-root-image', 'wait-root-captured',
-             'create-volume-snapshot-v1', 'wait-volume-snapshot-v1',
+             'create-root-image', 'create-volume-snapshot-v1',
+             'wait-root-captured', 'wait-volume-snapshot-v1',
              'unpause-server', 'wait-root-image-active',
              'record-snapshot-set', 'hold-repository-lock',
              'wait-export-image-vda', 'write-disk-vda',

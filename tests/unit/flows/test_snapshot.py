@@ -16,9 +16,10 @@ class SnapshotFlowTestCase(testtools.TestCase):
         names = [a.name for a in flowutils.atoms(flow)]
         self.assertEqual(
             ['check-server', 'pause-server',
-             'create-root-image', 'wait-root-captured',
-             'create-volume-snapshot-v1', 'wait-volume-snapshot-v1',
-             'create-volume-snapshot-v2', 'wait-volume-snapshot-v2',
+             'create-root-image', 'create-volume-snapshot-v1',
+             'create-volume-snapshot-v2',
+             'wait-root-captured', 'wait-volume-snapshot-v1',
+             'wait-volume-snapshot-v2',
              'unpause-server', 'wait-root-image-active',
              'record-snapshot-set'], names)
 

@@ -2,7 +2,9 @@
 
 
 import fixtures
+from openstack import exceptions as sdk_exc
 from openstack.block_storage.v3 import snapshot as sdk_snapshot
+from openstack.image.v2 import image as sdk_image
 import testtools
 
 from backup_flows import conf
@@ -43,3 +45,70 @@ class RecordImageAsSetMemberTestCase(testtools.TestCase):
         self.assertRaises(exceptions.BackupFlowsError, self.task.execute,
                           'cloud', 'i1', 's1')
         self.patched.assert_not_called()
+
+
+SET_META = {'set_id': 'set1', 'job_id': 'job1', 'name': 'web-1',
+            'server_id': 'srv', 'consistency': 'crash', 'members': 3}
+
+
+class RecordSnapshotSetTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        conf.CONF([], project='backup-flows', default_config_files=[])
+        self.conn = fake_sdk.connection()
+        self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
+                                           return_value=self.conn))
+        self.set_props = self.useFixture(fixtures.MockPatch(
+            'backup_flows.snapshot_sets.set_image_properties')).mock
+        root = sets.member_metadata(SET_META, sets.ROLE_ROOT_IMAGE)
+        self.conn.image.images.return_value = [
+            sdk_image.Image(id='img1', status='active', properties=root)]
+        self.snaps = [
+            sdk_snapshot.Snapshot(id='s%d' % n, status='available',
+                                  metadata=sets.member_metadata(
+                                      SET_META, sets.ROLE_VOLUME,
+                                      volume_id='v%d' % n,
+                                      device='/dev/vd%s' % 'bc'[n - 1]))
+            for n in (1, 2)]
+        self.conn.block_storage.snapshots.return_value = self.snaps
+        self.task = set_tasks.RecordSnapshotSet(name='record')
+
+    def test_every_member_marked_available_and_the_set_returned(self):
+        result = self.task.execute('cloud', SET_META)
+
+        self.set_props.assert_called_once_with(
+            self.conn, 'img1', **{sets.STATUS: sets.STATUS_AVAILABLE})
+        self.assertEqual(
+            sorted(['s1', 's2']),
+            sorted(c.args[0].id for c in self.conn.block_storage
+                   .set_snapshot_metadata.call_args_list))
+        for call in self.conn.block_storage.set_snapshot_metadata \
+                .call_args_list:
+            self.assertEqual({sets.STATUS: sets.STATUS_AVAILABLE},
+                             call.kwargs)
+        self.assertEqual('set1', result['id'])
+        self.assertEqual(sets.STATUS_AVAILABLE, result['status'])
+        self.assertEqual('img1', result['image_id'])
+        self.assertEqual(['v1', 'v2'], sorted(
+            s['volume_id'] for s in result['volume_snapshots']))
+        # listed once, not again to build the result
+        self.conn.image.images.assert_called_once()
+        self.conn.block_storage.snapshots.assert_called_once()
+
+    def test_a_missing_member_fails_before_anything_is_marked(self):
+        self.conn.block_storage.snapshots.return_value = self.snaps[:1]
+        exc = self.assertRaises(exceptions.BackupFlowsError,
+                                self.task.execute, 'cloud', SET_META)
+        self.assertIn('2 members, expected 3', str(exc))
+        self.set_props.assert_not_called()
+        self.conn.block_storage.set_snapshot_metadata.assert_not_called()
+
+    def test_a_failed_mark_fails_the_task_after_every_member_was_tried(self):
+        self.conn.block_storage.set_snapshot_metadata.side_effect = [
+            sdk_exc.HttpException('cinder down'), None]
+        self.assertRaises(sdk_exc.HttpException, self.task.execute,
+                          'cloud', SET_META)
+        self.set_props.assert_called_once()
+        self.assertEqual(
+            2, self.conn.block_storage.set_snapshot_metadata.call_count)

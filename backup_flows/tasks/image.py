@@ -1,5 +1,7 @@
 """Tasks acting on Glance images of servers."""
 
+import time
+
 from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
@@ -66,28 +68,57 @@ class CreateServerImage(base.BackupFlowsTask):
         _delete_images(conn, _root_images(conn, set_meta), result)
 
 
+# Seconds between two reads of the server while the root image uploads: a
+# Nova GET of a server costs its API about 0.1 s of CPU (on a small host,
+# taken from the snapshot itself), a Glance GET of the image a tenth of it.
+SERVER_CHECK_INTERVAL = 5.0
+_IMAGE_FAILED = ('killed', 'deleted', 'deactivated')
+
+
 class WaitForRootCaptured(base.BackupFlowsTask):
-    """Wait until Nova finished the createImage of the root disk (the
-    server has no task left); fail clearly when Nova failed it (it then
-    deletes the image: e.g. a guest agent that did not freeze the
+    """Wait until Nova finished the createImage of the root disk (its image
+    active, the server without a task); fail clearly when Nova failed it
+    (it then deletes the image: e.g. a guest agent that did not freeze the
     filesystems of an image requiring it).
 
-    Nova refuses to unpause a server while it still uploads the image
-    (its API wants no task), so a paused server waits until here.
+    Polls the image in Glance, and the server only every
+    ``SERVER_CHECK_INTERVAL`` seconds: a server whose task ended while its
+    image is not active means Nova gave up. Nova refuses to unpause a
+    server while it still uploads the image (its API wants no task), so a
+    paused server waits until here.
 
     Reversion strategy: nothing to undo (reads only).
     """
 
     def execute(self, cloud, server_id, image_id):
         conn = clients.connect(cloud)
+        failed = exceptions.RootCaptureFailed(server=server_id,
+                                              image=image_id)
+        checked = [time.monotonic()]
+
+        def current_image():
+            try:
+                image = conn.image.get_image(image_id)
+            except sdk_exc.NotFoundException:
+                raise failed
+            if image.status in _IMAGE_FAILED:
+                raise failed
+            return image
+
+        def fetch():
+            image = current_image()
+            if (image.status != 'active' and
+                    time.monotonic() - checked[0] >= SERVER_CHECK_INTERVAL):
+                checked[0] = time.monotonic()
+                if not server_tasks.get_server(conn, server_id).task_state:
+                    # read again: it may have turned active meanwhile
+                    image = current_image()
+                    if image.status != 'active':
+                        raise failed
+            return image
+
+        waits.wait_for('Image', image_id, fetch, 'active')
         server_tasks.wait_for_server_idle(conn, server_id)
-        try:
-            image = conn.image.get_image(image_id)
-        except sdk_exc.NotFoundException:
-            image = None
-        if image is None or image.status in ('killed', 'deleted'):
-            raise exceptions.RootCaptureFailed(server=server_id,
-                                               image=image_id)
 
 
 class WaitForImageActive(base.BackupFlowsTask):

@@ -3,10 +3,13 @@ upload's revert."""
 
 
 import fixtures
+from openstack import exceptions as sdk_exc
+from openstack.compute.v2 import server as sdk_server
 from openstack.image.v2 import image as sdk_image
 import testtools
 
 from backup_flows import conf
+from backup_flows import exceptions
 from backup_flows.tasks import image as image_tasks
 
 from tests.unit import fake_sdk
@@ -62,3 +65,62 @@ class UploadVolumeToImageRevertTestCase(testtools.TestCase):
                             backup_flows_set_id='safe')]
         self.task.revert('i1', 'cloud', JOB, {'role': 'safety-image-v1'})
         self.assertEqual(['i1'], self.deleted())
+
+
+class WaitForRootCapturedTestCase(testtools.TestCase):
+    """Polls Glance, and the server only now and then."""
+
+    def setUp(self):
+        super().setUp()
+        conf.CONF([], project='backup-flows', default_config_files=[])
+        self.conn = fake_sdk.connection()
+        self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
+                                           return_value=self.conn))
+        self.useFixture(fixtures.MockPatch('backup_flows.waits.time.sleep'))
+        self.task = image_tasks.WaitForRootCaptured(name='wait')
+
+    def images(self, *statuses):
+        self.conn.image.get_image.side_effect = [
+            sdk_image.Image(id='img', status=status) for status in statuses]
+
+    def servers(self, *task_states):
+        self.conn.compute.get_server.side_effect = [
+            sdk_server.Server(id='srv', status='ACTIVE', task_state=state)
+            for state in task_states]
+
+    def test_waits_for_the_image_then_checks_the_server_is_idle(self):
+        self.images('queued', 'saving', 'saving', 'active')
+        self.servers(None)
+        self.task.execute('cloud', 'srv', 'img')
+        self.assertEqual(4, self.conn.image.get_image.call_count)
+        # the server once, at the end: the interval never passed
+        self.conn.compute.get_server.assert_called_once_with('srv')
+
+    def test_image_deleted_by_nova_is_a_failed_capture(self):
+        self.conn.image.get_image.side_effect = sdk_exc.NotFoundException()
+        self.assertRaises(exceptions.RootCaptureFailed, self.task.execute,
+                          'cloud', 'srv', 'img')
+        self.conn.compute.get_server.assert_not_called()
+
+    def test_killed_image_is_a_failed_capture(self):
+        self.images('saving', 'killed')
+        self.assertRaises(exceptions.RootCaptureFailed, self.task.execute,
+                          'cloud', 'srv', 'img')
+
+    def test_server_idle_while_the_image_is_not_active_is_a_failure(self):
+        self.useFixture(fixtures.MockPatch(
+            'backup_flows.tasks.image.SERVER_CHECK_INTERVAL', 0))
+        self.images('saving', 'queued', 'queued')
+        self.servers('image_uploading', None)
+        self.assertRaises(exceptions.RootCaptureFailed, self.task.execute,
+                          'cloud', 'srv', 'img')
+        self.assertEqual(2, self.conn.compute.get_server.call_count)
+
+    def test_image_turning_active_as_the_server_goes_idle(self):
+        self.useFixture(fixtures.MockPatch(
+            'backup_flows.tasks.image.SERVER_CHECK_INTERVAL', 0))
+        # seen saving, then the server idle, then read again: active
+        self.images('saving', 'active')
+        self.servers(None, None)
+        self.task.execute('cloud', 'srv', 'img')
+        self.assertEqual(2, self.conn.compute.get_server.call_count)

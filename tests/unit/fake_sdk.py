@@ -7,11 +7,15 @@ return values, but takes about a second per proxy.)
 
 from unittest import mock
 
+import fixtures
 from openstack.block_storage.v3 import _proxy as block_storage_proxy
 from openstack.compute.v2 import _proxy as compute_proxy
 from openstack.image.v2 import _proxy as image_proxy
 from openstack.network.v2 import _proxy as network_proxy
 import requests
+import testtools
+
+from backup_flows import conf
 
 
 def connection():
@@ -41,3 +45,16 @@ def response(status_code=200, document=None):
     resp.status_code = status_code
     resp.json.return_value = document or {}
     return resp
+
+
+class ConnectedTestCase(testtools.TestCase):
+    """A test of code that connects to a cloud: the configuration parsed
+    with defaults, ``clients.connect`` returning ``self.conn``, a
+    :func:`connection`."""
+
+    def setUp(self):
+        super().setUp()
+        conf.CONF([], project='backup-flows', default_config_files=[])
+        self.conn = connection()
+        self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
+                                           return_value=self.conn))

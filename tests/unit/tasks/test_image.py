@@ -6,9 +6,7 @@ import fixtures
 from openstack import exceptions as sdk_exc
 from openstack.compute.v2 import server as sdk_server
 from openstack.image.v2 import image as sdk_image
-import testtools
 
-from backup_flows import conf
 from backup_flows import exceptions
 from backup_flows.tasks import image as image_tasks
 
@@ -17,14 +15,10 @@ from tests.unit import fake_sdk
 JOB = '11111111-2222-3333-4444-555555555555'
 
 
-class UploadVolumeToImageRevertTestCase(testtools.TestCase):
+class UploadVolumeToImageRevertTestCase(fake_sdk.ConnectedTestCase):
 
     def setUp(self):
         super().setUp()
-        conf.CONF([], project='backup-flows', default_config_files=[])
-        self.conn = fake_sdk.connection()
-        self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
-                                           return_value=self.conn))
         self.name = image_tasks.job_image_name(JOB, 'safety-image-v1')
         self.task = image_tasks.UploadVolumeToImage(name='upload')
 
@@ -67,15 +61,11 @@ class UploadVolumeToImageRevertTestCase(testtools.TestCase):
         self.assertEqual(['i1'], self.deleted())
 
 
-class WaitForRootCapturedTestCase(testtools.TestCase):
+class WaitForRootCapturedTestCase(fake_sdk.ConnectedTestCase):
     """Polls Glance, and the server only now and then."""
 
     def setUp(self):
         super().setUp()
-        conf.CONF([], project='backup-flows', default_config_files=[])
-        self.conn = fake_sdk.connection()
-        self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
-                                           return_value=self.conn))
         self.useFixture(fixtures.MockPatch('backup_flows.waits.time.sleep'))
         self.task = image_tasks.WaitForRootCaptured(name='wait')
 

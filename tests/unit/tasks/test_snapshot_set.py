@@ -5,9 +5,7 @@ import fixtures
 from openstack import exceptions as sdk_exc
 from openstack.block_storage.v3 import snapshot as sdk_snapshot
 from openstack.image.v2 import image as sdk_image
-import testtools
 
-from backup_flows import conf
 from backup_flows import exceptions
 from backup_flows import snapshot_sets as sets
 from backup_flows.tasks import snapshot_set as set_tasks
@@ -15,14 +13,10 @@ from backup_flows.tasks import snapshot_set as set_tasks
 from tests.unit import fake_sdk
 
 
-class RecordImageAsSetMemberTestCase(testtools.TestCase):
+class RecordImageAsSetMemberTestCase(fake_sdk.ConnectedTestCase):
 
     def setUp(self):
         super().setUp()
-        conf.CONF([], project='backup-flows', default_config_files=[])
-        self.conn = fake_sdk.connection()
-        self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
-                                           return_value=self.conn))
         self.patched = self.useFixture(fixtures.MockPatch(
             'backup_flows.snapshot_sets.set_image_properties')).mock
         self.task = set_tasks.RecordImageAsSetMember(name='record')
@@ -51,14 +45,10 @@ SET_META = {'set_id': 'set1', 'job_id': 'job1', 'name': 'web-1',
             'server_id': 'srv', 'consistency': 'crash', 'members': 3}
 
 
-class RecordSnapshotSetTestCase(testtools.TestCase):
+class RecordSnapshotSetTestCase(fake_sdk.ConnectedTestCase):
 
     def setUp(self):
         super().setUp()
-        conf.CONF([], project='backup-flows', default_config_files=[])
-        self.conn = fake_sdk.connection()
-        self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
-                                           return_value=self.conn))
         self.set_props = self.useFixture(fixtures.MockPatch(
             'backup_flows.snapshot_sets.set_image_properties')).mock
         root = sets.member_metadata(SET_META, sets.ROLE_ROOT_IMAGE)

@@ -6,9 +6,7 @@ import fixtures
 from openstack import exceptions as sdk_exc
 from openstack.block_storage.v3 import volume as sdk_volume
 import requests
-import testtools
 
-from backup_flows import conf
 from backup_flows import exceptions
 from backup_flows.tasks import volume as volume_tasks
 
@@ -25,17 +23,13 @@ def response(status_code):
     return resp
 
 
-class ReimageVolumeTestCase(testtools.TestCase):
+class ReimageVolumeTestCase(fake_sdk.ConnectedTestCase):
 
     VOLUME = {'volume_id': 'v1', 'device': '/dev/vdb', 'image_id': 'i1',
               'bootable': False, 'image_metadata': {'owner_note': 'kept'}}
 
     def setUp(self):
         super().setUp()
-        conf.CONF([], project='backup-flows', default_config_files=[])
-        self.conn = fake_sdk.connection()
-        self.useFixture(fixtures.MockPatch('backup_flows.clients.connect',
-                                           return_value=self.conn))
         self.useFixture(fixtures.MockPatch('time.sleep'))
         # Cinder copied the image's properties, the set's keys among them.
         after = sdk_volume.Volume(

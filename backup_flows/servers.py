@@ -84,7 +84,7 @@ def describe(conn, name_or_id):
     """
     server = find_server(conn, name_or_id)
     image_id = (server.image or {}).get('id')
-    with futures.ThreadPoolExecutor(2) as pool:
+    with futures.ThreadPoolExecutor(1) as pool:
         agent = (pool.submit(_image_agent_facts, conn, image_id)
                  if image_id else None)
         attachments = _attachments(conn, server.id)

@@ -10,7 +10,7 @@ the same run, alternating, ``--repeat`` times each:
   process: start-up, validation, the flow with its persistence, the
   metadata, the commit) with ``--quiesce none`` and ``--quiesce pause``;
 * backup-flows in-process: the same operation
-  (``backup_flows.snapshots.create``) called in this process, as a
+  (``backup_flows.operations.snapshots.create``) called in this process, as a
   long-running service calls it: no interpreter start, imports or new
   token per snapshot, the same validation, flow, persistence and commit;
 * bare, new process: the bare calls in a new Python process with a new
@@ -41,8 +41,8 @@ from bare_snapshot import bare  # noqa: E402
 from bare_snapshot import wait  # noqa: E402
 
 from backup_flows import conf as bf_conf  # noqa: E402
-from backup_flows import snapshot_sets as sets  # noqa: E402
-from backup_flows import snapshots  # noqa: E402
+from backup_flows.cloud import snapshot_sets as sets  # noqa: E402
+from backup_flows.operations import snapshots  # noqa: E402
 
 from tests.functional import minicloud as mc  # noqa: E402
 

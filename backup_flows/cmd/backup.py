@@ -1,9 +1,9 @@
 """CLI category ``backup``: server backups in the repository."""
 
-from backup_flows import backups
-from backup_flows import drills
 from backup_flows.cmd import common
 from backup_flows.cmd.common import args
+from backup_flows.operations import backups
+from backup_flows.operations import drills
 
 _FIELDS = ['id', 'server_id', 'server_name', 'created_at', 'consistency',
            'status', 'repository', 'tags', 'disks', 'skipped_disks',

@@ -1,11 +1,11 @@
 """CLI categories ``job`` and ``flow``."""
 
-from backup_flows import cleanup as cleanup_op
 from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import plugins
 from backup_flows.cmd import common
 from backup_flows.cmd.common import args
+from backup_flows.operations import cleanup as cleanup_op
 
 
 def print_job_result(result):

@@ -5,8 +5,8 @@ Unlike the other categories, ``restore`` takes its arguments directly
 adds its parser next to the categories' ones.
 """
 
-from backup_flows import restores
 from backup_flows.cmd import common
+from backup_flows.operations import restores
 
 _FIELDS = ['server_id', 'server_name', 'volume_ids', 'image_id', 'backup_id',
            'job_id', 'cloud', 'flavor', 'networks', 'availability_zone',

@@ -1,10 +1,10 @@
 """CLI category ``snapshot``."""
 
 from backup_flows import exceptions
-from backup_flows import rollbacks
-from backup_flows import snapshots
 from backup_flows.cmd import common
 from backup_flows.cmd.common import args
+from backup_flows.operations import rollbacks
+from backup_flows.operations import snapshots
 
 _SET_FIELDS = ['id', 'name', 'server_id', 'status', 'consistency',
                'requested_consistency', 'downgrade_reason', 'created_at',

@@ -31,7 +31,7 @@ from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import repository
-from backup_flows import server_definition as definition
+from backup_flows.cloud import server_definition as definition
 from backup_flows.tasks import base
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks

@@ -1,7 +1,8 @@
 """Snapshot flows: create a snapshot set, delete it.
 
 Store (plain data) of ``create``: ``cloud``, ``server_id`` and ``set_meta``
-(see :mod:`backup_flows.snapshot_sets`). Of ``delete``: ``cloud``, ``set_id``.
+(see :mod:`backup_flows.cloud.snapshot_sets`). Of ``delete``: ``cloud``,
+``set_id``.
 """
 
 from taskflow.patterns import linear_flow

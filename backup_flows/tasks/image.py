@@ -11,8 +11,8 @@ from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import progress
 from backup_flows import repository
-from backup_flows import snapshot_sets
-from backup_flows import waits
+from backup_flows.cloud import snapshot_sets
+from backup_flows.cloud import waits
 from backup_flows.tasks import base
 from backup_flows.tasks import image_hash
 from backup_flows.tasks import server as server_tasks

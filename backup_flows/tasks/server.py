@@ -8,8 +8,8 @@ from oslo_log import log as logging
 from backup_flows import clients
 from backup_flows import exceptions
 from backup_flows import keys
-from backup_flows import servers
-from backup_flows import waits
+from backup_flows.cloud import servers
+from backup_flows.cloud import waits
 from backup_flows.tasks import base
 
 LOG = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from oslo_log import log as logging
 from backup_flows import clients
 from backup_flows import exceptions
 from backup_flows import keys
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.tasks import base
 
 LOG = logging.getLogger(__name__)

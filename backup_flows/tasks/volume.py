@@ -5,8 +5,8 @@ from oslo_log import log as logging
 
 from backup_flows import clients
 from backup_flows import exceptions
-from backup_flows import snapshot_sets
-from backup_flows import waits
+from backup_flows.cloud import snapshot_sets
+from backup_flows.cloud import waits
 from backup_flows.tasks import base
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import image_hash

@@ -6,7 +6,7 @@ import json
 import os
 import uuid
 
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import backup as backup_flows_mod
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import volume as volume_tasks

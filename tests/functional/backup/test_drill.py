@@ -5,7 +5,7 @@ bytes, a damaged one fails clearly, and nothing of the drill remains."""
 import os
 import re
 
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
 from backup_flows.tasks import volume as volume_tasks

@@ -3,7 +3,7 @@ cleanly (nothing left in the cloud, no backup in the repository)."""
 
 import os
 
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import snapshot_sets as sets
 
 from tests.functional import minicloud as mc
 from tests.functional.backup import test_backup

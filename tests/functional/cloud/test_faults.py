@@ -109,7 +109,7 @@ class FaultsTestCase(test_backup.BackupTestCase):
 
     def restored(self, job_id):
         """(servers, volumes, images) carrying the restore job's id."""
-        from backup_flows import snapshot_sets as sets
+        from backup_flows.cloud import snapshot_sets as sets
         from backup_flows.tasks import image as image_tasks
         from backup_flows.tasks import server as server_tasks
         from backup_flows.tasks import volume as volume_tasks

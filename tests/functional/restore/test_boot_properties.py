@@ -11,7 +11,7 @@ backed up with ``[backup] local_disks = skip``.
 import json
 import os
 
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import snapshot_sets as sets
 
 from tests.functional import minicloud as mc
 from tests.functional.restore import test_restore

@@ -11,9 +11,9 @@ import re
 import fixtures
 from openstack import exceptions as sdk_exc
 
-from backup_flows import server_definition
-from backup_flows import servers
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import server_definition
+from backup_flows.cloud import servers
+from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import restore as restore_flow
 from backup_flows.repository import Repository
 from backup_flows.tasks import image as image_tasks

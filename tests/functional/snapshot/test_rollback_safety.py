@@ -4,7 +4,7 @@ changed, and the way back to every disk's bytes from before it."""
 import datetime
 import re
 
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import snapshot_sets as sets
 
 from tests.functional import minicloud as mc
 from tests.functional.snapshot import test_snapshot

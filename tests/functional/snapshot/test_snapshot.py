@@ -4,7 +4,7 @@ import datetime
 import os
 import time
 
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import snapshot as snapshot_flows
 
 from tests import flowutils

@@ -66,7 +66,7 @@ class WaitForRootCapturedTestCase(fake_sdk.ConnectedTestCase):
 
     def setUp(self):
         super().setUp()
-        self.useFixture(fixtures.MockPatch('backup_flows.waits.time.sleep'))
+        self.useFixture(fixtures.MockPatch('backup_flows.cloud.waits.time.sleep'))
         self.task = image_tasks.WaitForRootCaptured(name='wait')
 
     def images(self, *statuses):

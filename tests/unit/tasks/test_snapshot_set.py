@@ -7,7 +7,7 @@ from openstack.block_storage.v3 import snapshot as sdk_snapshot
 from openstack.image.v2 import image as sdk_image
 
 from backup_flows import exceptions
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.tasks import snapshot_set as set_tasks
 
 from tests.unit import fake_sdk
@@ -18,7 +18,7 @@ class RecordImageAsSetMemberTestCase(fake_sdk.ConnectedTestCase):
     def setUp(self):
         super().setUp()
         self.patched = self.useFixture(fixtures.MockPatch(
-            'backup_flows.snapshot_sets.set_image_properties')).mock
+            'backup_flows.cloud.snapshot_sets.set_image_properties')).mock
         self.task = set_tasks.RecordImageAsSetMember(name='record')
 
     def test_the_image_takes_the_snapshots_set_metadata(self):
@@ -50,7 +50,7 @@ class RecordSnapshotSetTestCase(fake_sdk.ConnectedTestCase):
     def setUp(self):
         super().setUp()
         self.set_props = self.useFixture(fixtures.MockPatch(
-            'backup_flows.snapshot_sets.set_image_properties')).mock
+            'backup_flows.cloud.snapshot_sets.set_image_properties')).mock
         root = sets.member_metadata(SET_META, sets.ROLE_ROOT_IMAGE)
         self.conn.image.images.return_value = [
             sdk_image.Image(id='img1', status='active', properties=root)]

@@ -21,8 +21,8 @@ from taskflow import states
 from backup_flows import clients
 from backup_flows import engine
 from backup_flows import keys
-from backup_flows import snapshot_sets as sets
-from backup_flows import snapshots
+from backup_flows.cloud import snapshot_sets as sets
+from backup_flows.operations import snapshots
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
 from backup_flows.tasks import volume as volume_tasks

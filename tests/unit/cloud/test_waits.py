@@ -1,4 +1,4 @@
-"""backup_flows.waits: polling with a timeout, first polls soon."""
+"""backup_flows.cloud.waits: polling with a timeout, first polls soon."""
 
 import itertools
 from unittest import mock
@@ -9,7 +9,7 @@ import testtools
 
 from backup_flows import conf
 from backup_flows import exceptions
-from backup_flows import waits
+from backup_flows.cloud import waits
 
 CONF = conf.CONF
 
@@ -27,7 +27,7 @@ class WaitsTestCase(testtools.TestCase):
         self.addCleanup(CONF.clear_override, 'wait_timeout')
         CONF.set_override('wait_interval', 2)
         self.sleep = self.useFixture(fixtures.MockPatch(
-            'backup_flows.waits.time.sleep')).mock
+            'backup_flows.cloud.waits.time.sleep')).mock
 
     def slept(self):
         return [c.args[0] for c in self.sleep.call_args_list]
@@ -59,7 +59,7 @@ class WaitsTestCase(testtools.TestCase):
     def test_wait_for_times_out(self):
         clock = itertools.count(0, 100)
         self.useFixture(fixtures.MockPatch(
-            'backup_flows.waits.time.monotonic',
+            'backup_flows.cloud.waits.time.monotonic',
             side_effect=lambda: next(clock)))
         fetch = mock.Mock(return_value=Resource('creating'))
         self.assertRaises(exceptions.ResourceTimeout, waits.wait_for,

@@ -17,8 +17,8 @@ from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import plugins
 from backup_flows import repository
-from backup_flows import server_definition
-from backup_flows import servers
+from backup_flows.cloud import server_definition
+from backup_flows.cloud import servers
 from backup_flows.repository import manifest as manifest_mod
 from backup_flows.tasks import repository as repo_tasks
 

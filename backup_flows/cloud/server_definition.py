@@ -264,7 +264,7 @@ def _volume_disk(conn, attachment, role, boot_index):
 def capture(conn, facts):
     """The definition of the server described by ``facts``.
 
-    :param facts: :func:`backup_flows.servers.describe` of the server.
+    :param facts: :func:`backup_flows.cloud.servers.describe` of the server.
     """
     server = conn.compute.get_server(facts['id'])
     root = facts['root']

@@ -16,8 +16,8 @@ from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import persistence
 from backup_flows import plugins
-from backup_flows import servers
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import servers
+from backup_flows.cloud import snapshot_sets as sets
 
 LOG = logging.getLogger(__name__)
 

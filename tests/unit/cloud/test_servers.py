@@ -1,4 +1,5 @@
-"""Unit tests for backup_flows.servers (facts that flows are planned from)."""
+"""Unit tests for backup_flows.cloud.servers (facts that flows are planned
+from)."""
 
 from unittest import mock
 
@@ -10,7 +11,7 @@ from openstack.image.v2 import image as sdk_image
 import testtools
 
 from backup_flows import exceptions
-from backup_flows import servers
+from backup_flows.cloud import servers
 
 from tests.unit import fake_sdk
 

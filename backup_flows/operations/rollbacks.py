@@ -30,10 +30,10 @@ from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import faults
 from backup_flows import keys
-from backup_flows import servers
-from backup_flows import snapshot_sets as sets
-from backup_flows import snapshots
+from backup_flows.cloud import servers
+from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import rollback as rollback_flow
+from backup_flows.operations import snapshots
 from backup_flows.tasks import volume as volume_tasks
 
 LOG = logging.getLogger(__name__)

@@ -24,15 +24,15 @@ import tempfile
 from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
-from backup_flows import backups
 from backup_flows import clients
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import repository
-from backup_flows import restores
-from backup_flows import server_definition as definition
-from backup_flows import snapshot_sets
-from backup_flows import waits
+from backup_flows.cloud import server_definition as definition
+from backup_flows.cloud import snapshot_sets
+from backup_flows.cloud import waits
+from backup_flows.operations import backups
+from backup_flows.operations import restores
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
 from backup_flows.tasks import volume as volume_tasks

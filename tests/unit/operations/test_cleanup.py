@@ -1,4 +1,4 @@
-"""backup_flows.cleanup: which tagged resources are leftovers."""
+"""backup_flows.operations.cleanup: which tagged resources are leftovers."""
 
 import datetime
 from unittest import mock
@@ -6,8 +6,8 @@ from unittest import mock
 import fixtures
 import testtools
 
-from backup_flows import cleanup
 from backup_flows import keys
+from backup_flows.operations import cleanup
 
 JOB = '11111111-2222-3333-4444-%012d'
 
@@ -61,7 +61,8 @@ class TestLeftovers(testtools.TestCase):
         self.useFixture(fixtures.MockPatch(
             'backup_flows.engine.list_jobs', return_value=self.jobs))
         self.useFixture(fixtures.MockPatch(
-            'backup_flows.cleanup.tagged', return_value=self.resources))
+            'backup_flows.operations.cleanup.tagged',
+            return_value=self.resources))
 
     def ids(self, **kwargs):
         return [r['id'] for r in cleanup.leftovers(mock.sentinel.conn,
@@ -88,7 +89,7 @@ class TestLeftovers(testtools.TestCase):
         self.useFixture(fixtures.MockPatch(
             'backup_flows.clients.check_cloud'))
         delete = self.useFixture(fixtures.MockPatch(
-            'backup_flows.cleanup._delete')).mock
+            'backup_flows.operations.cleanup._delete')).mock
         rows = cleanup.cleanup(dry_run=True)
         delete.assert_not_called()
         self.assertEqual({'would be deleted'}, {r['result'] for r in rows})
@@ -97,7 +98,7 @@ class TestLeftovers(testtools.TestCase):
         self.useFixture(fixtures.MockPatch(
             'backup_flows.clients.check_cloud'))
         self.useFixture(fixtures.MockPatch(
-            'backup_flows.cleanup._delete',
+            'backup_flows.operations.cleanup._delete',
             side_effect=[RuntimeError('busy'), None, None, None, None,
                          None]))
         rows = cleanup.cleanup()

@@ -19,7 +19,7 @@ from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import repository
-from backup_flows import server_definition as definition
+from backup_flows.cloud import server_definition as definition
 from backup_flows.flows import restore as restore_flow
 
 CONF = bf_conf.CONF

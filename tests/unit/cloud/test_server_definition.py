@@ -9,7 +9,7 @@ import testtools
 
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
-from backup_flows import server_definition as definition
+from backup_flows.cloud import server_definition as definition
 
 from tests.unit import fake_sdk
 
@@ -224,19 +224,19 @@ class CreateChecksLocalDisksTestCase(testtools.TestCase):
     """backup create refuses before it captures or creates anything."""
 
     def test_refused_before_anything_is_created(self):
-        from backup_flows import backups
+        from backup_flows.operations import backups
         facts = {'id': 'srv-1', 'name': 'web-1', 'status': 'ACTIVE',
                  'task_state': None, 'flavor': dict(FLAVOR, ephemeral=1),
                  'root': {'kind': 'image', 'image_id': 'img-1'},
                  'volumes': [], 'guest_agent': False}
         for target, kwargs in (
                 ('clients.check_cloud', {}),
-                ('backups.open_repository', {}),
-                ('servers.describe', {'return_value': facts})):
+                ('operations.backups.open_repository', {}),
+                ('cloud.servers.describe', {'return_value': facts})):
             self.useFixture(fixtures.MockPatch('backup_flows.' + target,
                                                **kwargs))
         capture = self.useFixture(fixtures.MockPatch(
-            'backup_flows.server_definition.capture')).mock
+            'backup_flows.cloud.server_definition.capture')).mock
         run_flow = self.useFixture(fixtures.MockPatch(
             'backup_flows.engine.run_flow')).mock
         self.assertRaises(exceptions.InvalidInput, backups.create, 'web-1',

@@ -5,7 +5,7 @@ from openstack.compute.v2 import flavor as sdk_flavor
 import testtools
 
 from backup_flows import exceptions
-from backup_flows import restores
+from backup_flows.operations import restores
 
 from tests.unit import fake_sdk
 

@@ -15,8 +15,8 @@ from backup_flows import conf
 from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import faults
-from backup_flows import rollbacks
-from backup_flows import snapshot_sets as sets
+from backup_flows.cloud import snapshot_sets as sets
+from backup_flows.operations import rollbacks
 
 from tests.unit import fake_sdk
 
@@ -82,16 +82,16 @@ class RollbackTestCase(testtools.TestCase):
         self.check_cloud = self.patch('backup_flows.clients.check_cloud',
                                       return_value=self.conn)
         self.patch('backup_flows.clients.cloud_name', return_value='c')
-        self.get_set = self.patch('backup_flows.snapshot_sets.get_set',
+        self.get_set = self.patch('backup_flows.cloud.snapshot_sets.get_set',
                                   return_value=target_set())
-        self.patch('backup_flows.snapshot_sets.member_images',
+        self.patch('backup_flows.cloud.snapshot_sets.member_images',
                    return_value=[])
-        self.patch('backup_flows.servers.describe', return_value=FACTS)
+        self.patch('backup_flows.cloud.servers.describe', return_value=FACTS)
         self.reimage = self.patch(
             'openstack.utils.supports_microversion', return_value=True)
-        self.create = self.patch('backup_flows.snapshots.create',
+        self.create = self.patch('backup_flows.operations.snapshots.create',
                                  return_value=SAFETY_SET)
-        self.delete = self.patch('backup_flows.snapshots.delete')
+        self.delete = self.patch('backup_flows.operations.snapshots.delete')
         self.run_flow = self.patch('backup_flows.engine.run_flow',
                                    return_value=('job', {}))
         self.get_job = self.patch('backup_flows.engine.get_job')
@@ -130,7 +130,7 @@ class RollbackTestCase(testtools.TestCase):
     def test_a_volume_held_as_an_image_is_reimaged_and_kept_a_snapshot(self):
         self.get_set.return_value = target_set(volume_as_image=True)
         props = member(sets.ROLE_VOLUME, 'v1')
-        self.patch('backup_flows.snapshot_sets.member_images',
+        self.patch('backup_flows.cloud.snapshot_sets.member_images',
                    return_value=[(VOLUME_IMAGE, props)])
         rollbacks.rollback('target', safety_ttl='2h')
         self.assertEqual('2h', self.create.call_args.kwargs['ttl'])

@@ -240,6 +240,14 @@ def cloud_name(cloud=None):
     return cloud or CONF.os_cloud or None
 
 
+def resolved_cloud(cloud=None):
+    """The name of the cloud acted on, as recorded in a job's store so that
+    whoever resumes the job acts on the same cloud: the argument,
+    --os-cloud or OS_CLOUD, else the cloud openstacksdk chose (the only one
+    in clouds.yaml, or ``envvars``)."""
+    return cloud_name(cloud) or connect(cloud).config.name
+
+
 def connect(cloud=None):
     """Return a cached openstacksdk Connection for the named cloud."""
     name = cloud_name(cloud)

@@ -48,53 +48,52 @@ def _now():
 
 
 class Job:
-    """A persisted flow run, as shown by ``job list`` and ``job show``."""
+    """A persisted flow run, as shown by ``job list`` and ``job show``.
 
-    def __init__(self, flow_detail):
+    Built from its flow detail's id, state and meta (``job show`` and the
+    reverts also load the flow detail with its atoms; ``job list`` does
+    not) and its claim row (who runs it).
+    """
+
+    def __init__(self, job_id, state, meta, claim=None, flow_detail=None):
+        self.id = job_id
+        self.raw_state = state or states.PENDING
+        self.meta = dict(meta or {})
+        self.claim = claim
         self.flow_detail = flow_detail
-        self.meta = dict(flow_detail.meta or {})
 
-    @property
-    def id(self):
-        return self.flow_detail.uuid
+    @classmethod
+    def from_detail(cls, flow_detail, claim=None):
+        return cls(flow_detail.uuid, flow_detail.state, flow_detail.meta,
+                   claim, flow_detail)
 
     @property
     def flow(self):
         return self.meta.get('flow')
 
     @property
-    def state(self):
-        state = self.flow_detail.state or states.PENDING
-        if (state in (states.RUNNING, states.REVERTING)
-                and not self._owner_alive()):
-            return INTERRUPTED
-        return state
+    def args(self):
+        """The keyword arguments of the job's flow factory."""
+        factory = self.meta.get('factory')
+        if factory:
+            return factory.get('kwargs') or {}
+        return self.meta.get('args') or {}
 
-    def _owner_alive(self):
-        owner = self.meta.get('owner') or {}
-        if owner.get('host') != socket.gethostname():
-            # Another host's process: without a jobboard claim we cannot
-            # tell, so assume it still runs.
-            return True
-        pid = owner.get('pid')
-        if not pid:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return _process_start(pid) == owner.get('started')
+    @property
+    def state(self):
+        if (self.raw_state in (states.RUNNING, states.REVERTING)
+                and not claim_alive(self.claim)):
+            return INTERRUPTED
+        return self.raw_state
 
     def to_dict(self):
-        return {
+        job = {
             'id': self.id,
             'flow': self.flow,
             'state': self.state,
             'created_at': self.meta.get('created_at'),
             'updated_at': self.meta.get('updated_at'),
-            'args': self.meta.get('args', {}),
+            'args': self.args,
             'error': self.meta.get('error'),
             # {task: error} of reverts that failed: what they should have
             # removed may be left in the cloud, tagged with the job id
@@ -102,9 +101,29 @@ class Job:
             # {task: error} of best-effort cleanups that failed after the
             # commit point: `job cleanup` removes what they left
             'failed_cleanups': self.meta.get('failed_cleanups') or {},
-            'tasks': [{'name': ad.name, 'state': ad.state}
-                      for ad in self.flow_detail],
         }
+        if self.claim and self.state in (states.RUNNING, states.REVERTING):
+            job['owner'] = '%(host)s pid %(pid)s' % self.claim
+        if self.flow_detail is not None:
+            job['tasks'] = [{'name': ad.name, 'state': ad.state}
+                            for ad in self.flow_detail]
+        return job
+
+
+def claim_alive(claim):
+    """Whether the process holding ``claim`` (a claim row) still runs it:
+    on this host, checked directly; on another, by its heartbeat."""
+    if claim is None:
+        return False
+    if claim['host'] != socket.gethostname():
+        return persistence.claim_age(claim) < CONF.engine.claim_timeout
+    try:
+        os.kill(claim['pid'], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _process_start(claim['pid']) == claim['started']
 
 
 def _process_start(pid):
@@ -122,15 +141,23 @@ def _owner():
             'started': _process_start(pid)}
 
 
-def build_flow(flow_name, flow_args):
-    """Rebuild a flow from its plugin name and factory arguments."""
-    factory = plugins.load_flow_factory(flow_name)
-    flow = factory(**flow_args)
+def _with_injected_failure(flow):
     end_failure = faults.end_of_flow_task()
-    if end_failure is not None:
-        flow = linear_flow.Flow(flow.name + '-with-injected-failure').add(
-            flow, end_failure)
-    return flow
+    if end_failure is None:
+        return flow
+    return linear_flow.Flow(flow.name + '-with-injected-failure').add(
+        flow, end_failure)
+
+
+def _rebuild_flow(job):
+    """The flow of a persisted job, from the factory saved in its details
+    (as a stock TaskFlow engine or conductor rebuilds it)."""
+    if 'factory' in job.meta:
+        flow = taskflow.engines.flow_from_detail(job.flow_detail)
+    else:
+        # a job saved before the factory details were recorded
+        flow = plugins.load_flow_factory(job.flow)(**job.args)
+    return _with_injected_failure(flow)
 
 
 def _load_engine(flow, flow_detail, book, backend, store=None):
@@ -164,6 +191,12 @@ def _save_meta(backend, flow_detail, **changes):
 def run_flow(flow_name, flow_args, store, job_id=None):
     """Run a flow to completion as a new job and return its job id and store.
 
+    The job is saved in TaskFlow's own format: the flow's factory (the
+    ``get_flow`` function of the plugin) and its arguments are recorded with
+    ``taskflow.engines.save_factory_details``, and the store is persisted by
+    the engine, so ``taskflow.engines.load_from_detail`` rebuilds the job in
+    any process.
+
     :param flow_name: plugin name in the ``backup_flows.flows`` namespace.
     :param flow_args: plain keyword arguments of the flow's factory.
     :param store: plain initial values of the flow store.
@@ -171,47 +204,113 @@ def run_flow(flow_name, flow_args, store, job_id=None):
     """
     backend = persistence.get_backend()
     job_id = job_id or uuidutils.generate_uuid()
-    flow = build_flow(flow_name, flow_args)
+    factory = plugins.load_flow_factory(flow_name)
+    flow = _with_injected_failure(factory(**flow_args))
     book = models.LogBook(flow_name, uuid=job_id)
     flow_detail = models.FlowDetail(flow_name, uuid=job_id)
-    flow_detail.meta.update({'flow': flow_name, 'args': flow_args,
-                             'created_at': _now(), 'owner': _owner()})
+    flow_detail.meta.update({'flow': flow_name, 'created_at': _now()})
+    taskflow.engines.save_factory_details(flow_detail, factory, [],
+                                          flow_args)
     book.add(flow_detail)
-    with contextlib.closing(backend.get_connection()) as conn:
-        conn.save_logbook(book)
-    engine = _load_engine(flow, flow_detail, book, backend, store=store)
-    LOG.info('Job %s (%s) started', job_id, flow_name)
-    return job_id, _run(engine, backend, flow_detail, flow_name)
+    owner = _owner()
+    if not persistence.claim(backend, job_id, owner):
+        raise _taken(backend, job_id)
+    with _running(backend, job_id, owner):
+        with contextlib.closing(backend.get_connection()) as conn:
+            conn.save_logbook(book)
+        engine = _load_engine(flow, flow_detail, book, backend, store=store)
+        LOG.info('Job %s (%s) started', job_id, flow_name)
+        return job_id, _run(engine, backend, flow_detail, flow_name)
+
+
+def _taken(backend, job_id):
+    claim = persistence.read_claim(backend, job_id) or {}
+    return exceptions.JobTaken(job_id=job_id, host=claim.get('host', '?'),
+                               pid=claim.get('pid', '?'))
+
+
+@contextlib.contextmanager
+def _running(backend, job_id, owner):
+    """While a claimed job runs: refresh its claim's heartbeat; then drop
+    the claim (a job left RUNNING without one is interrupted)."""
+    stop = threading.Event()
+    interval = CONF.engine.claim_timeout / 4.0
+
+    def beat():
+        while not stop.wait(interval):
+            try:
+                if not persistence.beat(backend, job_id, owner):
+                    LOG.error('Job %s: another process took over its '
+                              'claim', job_id)
+                    return
+            except Exception:
+                LOG.warning('Job %s: refreshing its claim failed', job_id,
+                            exc_info=True)
+
+    heart = threading.Thread(target=beat, name='job-heartbeat', daemon=True)
+    heart.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            persistence.release(backend, job_id, owner)
+        except Exception:
+            LOG.warning('Job %s: dropping its claim failed (it expires)',
+                        job_id, exc_info=True)
 
 
 def resume_job(job_id):
     """Resume an interrupted job from its persisted state.
 
     Finished tasks are not run again; the interrupted one runs again from its
-    start (tasks are written to be safe to re-run).
+    start (tasks are written to be safe to re-run). Of two processes
+    resuming one job, exactly one runs it; the other raises JobTaken.
     """
-    job, backend, flow_detail, engine, _ = _reload(
+    job, backend, flow_detail, engine, _, owner = _reload(
         job_id, exceptions.JobNotResumable, 'resumed', 'resumed_at')
-    return _run(engine, backend, flow_detail, job.flow)
+    with _running(backend, job_id, owner):
+        return _run(engine, backend, flow_detail, job.flow)
+
+
+def _take_over(backend, job, refusal, verb):
+    """Claim an interrupted job for this process; returns the owner."""
+    if claim_alive(job.claim):
+        raise _taken(backend, job.id)
+    if job.state not in RESUMABLE_STATES:
+        raise refusal(job_id=job.id,
+                      reason='it is %s (only an interrupted job can be %s)'
+                             % (job.state, verb))
+    owner = _owner()
+    if not persistence.claim(backend, job.id, owner, taken_over=job.claim):
+        raise _taken(backend, job.id)
+    return owner
 
 
 def _reload(job_id, refusal, verb, stamp):
-    """(job, backend, flow detail, engine, flow) of an interrupted job, taken
-    over by this process (its meta ``stamp`` set); raises ``refusal`` for a
-    job that is not interrupted."""
+    """(job, backend, flow detail, engine, flow, owner) of an interrupted
+    job, claimed by this process (its meta ``stamp`` set); raises
+    ``refusal`` for a job that is not interrupted, JobTaken for one that
+    another process runs or has just claimed."""
     backend = persistence.get_backend()
-    job = get_job(job_id)
-    if job.state not in RESUMABLE_STATES:
-        raise refusal(job_id=job_id,
-                      reason='it is %s (only an interrupted job can be %s)'
-                             % (job.state, verb))
-    with contextlib.closing(backend.get_connection()) as conn:
-        book = conn.get_logbook(job_id)
-    flow_detail = book.find(job_id) or job.flow_detail
-    flow = build_flow(job.flow, job.meta.get('args', {}))
-    _save_meta(backend, flow_detail, owner=_owner(), **{stamp: _now()})
-    return job, backend, flow_detail, _load_engine(flow, flow_detail, book,
-                                                   backend), flow
+    owner = _take_over(backend, get_job(job_id), refusal, verb)
+    try:
+        with contextlib.closing(backend.get_connection()) as conn:
+            book = conn.get_logbook(job_id)
+        job = Job.from_detail(book.find(job_id))
+        # read again under the claim: it may have ended in between
+        if job.raw_state not in RESUMABLE_STATES + (states.RUNNING,
+                                                    states.REVERTING):
+            raise refusal(job_id=job_id,
+                          reason='it is %s (only an interrupted job can be '
+                                 '%s)' % (job.raw_state, verb))
+        flow = _rebuild_flow(job)
+        _save_meta(backend, job.flow_detail, **{stamp: _now()})
+        engine = _load_engine(flow, job.flow_detail, book, backend)
+    except BaseException:
+        persistence.release(backend, job_id, owner)
+        raise
+    return job, backend, job.flow_detail, engine, flow, owner
 
 
 def failed_reverts(flow_detail):
@@ -269,18 +368,24 @@ def abort_job(job_id):
     cleanup is left, and reverting would discard a good result. Returns the
     job (then SUCCESS).
     """
-    job, backend, flow_detail, engine, flow = _reload(
+    job, backend, flow_detail, engine, flow, owner = _reload(
         job_id, exceptions.JobNotAbortable, 'aborted', 'aborted_at')
+    with _running(backend, job_id, owner):
+        _abort(job, backend, flow_detail, engine, flow)
+    return get_job(job_id)
+
+
+def _abort(job, backend, flow_detail, engine, flow):
     committed = _committed(flow, flow_detail)
     if committed:
         LOG.warning('Job %s passed its point of no return (task %s): '
-                    'finishing it instead of reverting it', job_id,
+                    'finishing it instead of reverting it', job.id,
                     committed)
         _run(engine, backend, flow_detail, job.flow)
-        return get_job(job_id)
+        return
     engine.compile()
     engine.prepare()
-    aborted = exceptions.JobAborted(job_id=job_id)
+    aborted = exceptions.JobAborted(job_id=job.id)
     for name in _interrupted_atoms(flow_detail):
         engine.storage.save(name, failure.Failure.from_exception(aborted),
                             states.FAILURE)
@@ -288,7 +393,6 @@ def abort_job(job_id):
         _run(engine, backend, flow_detail, job.flow)
     except exceptions.JobAborted:
         pass
-    return get_job(job_id)
 
 
 def _interrupted_atoms(flow_detail):
@@ -343,6 +447,7 @@ def _root_cause(exc):
 
 
 def get_job(job_id):
+    """The job ``job_id`` with its flow detail and atoms."""
     backend = persistence.get_backend()
     with contextlib.closing(backend.get_connection()) as conn:
         try:
@@ -352,13 +457,51 @@ def get_job(job_id):
     flow_detail = book.find(job_id)
     if flow_detail is None:
         raise exceptions.JobNotFound(job_id=job_id)
-    return Job(flow_detail)
+    return Job.from_detail(flow_detail,
+                           persistence.read_claim(backend, job_id))
 
 
 def list_jobs():
-    """Return every job, oldest first."""
+    """Return every job, oldest first (without their atoms: two queries
+    whatever the number of jobs)."""
     backend = persistence.get_backend()
-    with contextlib.closing(backend.get_connection()) as conn:
-        books = list(conn.get_logbooks())
-    jobs = [Job(fd) for book in books for fd in book]
+    claims = persistence.read_claims(backend)
+    jobs = [Job(uuid, state, meta, claims.get(uuid))
+            for uuid, _name, state, meta
+            in persistence.list_flow_details(backend)]
     return sorted(jobs, key=lambda job: job.meta.get('created_at') or '')
+
+
+# Jobs `job purge` deletes: ended, and nothing of theirs left to clean up
+# (`job cleanup` needs the record of a job whose revert or cleanup failed).
+PURGEABLE_STATES = (states.SUCCESS, states.REVERTED)
+
+
+def _ended_before(job, cutoff):
+    stamp = job.meta.get('updated_at') or job.meta.get('created_at')
+    return bool(stamp) and datetime.datetime.fromisoformat(stamp) < cutoff
+
+
+def purge_jobs(older_than_days, dry_run=False):
+    """Delete the records of jobs that ended ``older_than_days`` ago or
+    more. Returns (purged, kept): the jobs deleted (or, with ``dry_run``,
+    that would be) and the old ones kept, with why."""
+    cutoff = (datetime.datetime.now(datetime.timezone.utc) -
+              datetime.timedelta(days=older_than_days))
+    purged, kept = [], []
+    for job in list_jobs():
+        if not _ended_before(job, cutoff):
+            continue
+        if job.state not in PURGEABLE_STATES:
+            kept.append((job, 'it is %s' % job.state))
+        elif job.meta.get('failed_reverts') or job.meta.get(
+                'failed_cleanups'):
+            kept.append((job, 'it left resources behind (job cleanup)'))
+        else:
+            purged.append(job)
+    if not dry_run:
+        persistence.delete_jobs(persistence.get_backend(),
+                                [job.id for job in purged])
+        LOG.info('Purged %d jobs that ended more than %d days ago',
+                 len(purged), older_than_days)
+    return purged, kept

@@ -99,6 +99,12 @@ class JobNotResumable(BackupFlowsError):
     exit_code = EXIT_USAGE
 
 
+class JobTaken(BackupFlowsError):
+    msg_fmt = ('Job %(job_id)s is taken: process %(pid)s on %(host)s runs '
+               'it')
+    exit_code = EXIT_FAILED
+
+
 class ResourceTimeout(BackupFlowsError):
     msg_fmt = ('%(kind)s %(ident)s did not reach %(status)s within '
                '%(timeout)s seconds (last status: %(last)s).')

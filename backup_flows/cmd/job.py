@@ -57,6 +57,37 @@ class JobCommands:
         if any(row['result'].startswith('not deleted') for row in rows):
             return exceptions.EXIT_FAILED
 
+    @args('--older-than', dest='older_than', metavar='DAYS', required=True,
+          help='Purge jobs that ended at least DAYS days ago (a whole '
+               'number >= 1).')
+    @args('--dry-run', dest='dry_run', action='store_true', default=False,
+          help='Count what would be purged; purge nothing.')
+    def purge(self, older_than, dry_run=False):
+        """Delete the records of old finished jobs from the flow database.
+
+        Only jobs that succeeded or were reverted cleanly are purged; old
+        jobs still interrupted, or whose revert or cleanup failed (``job
+        cleanup`` needs their record), are kept and listed.
+        """
+        days = int(older_than) if (older_than or '').isdigit() else 0
+        if days < 1:
+            raise exceptions.InvalidInput(
+                reason='--older-than %r is not a number of days (a whole '
+                       'number >= 1)' % older_than)
+        purged, kept = engine.purge_jobs(days, dry_run=dry_run)
+        rows = [dict(job.to_dict(), result='kept: %s' % why)
+                for job, why in kept]
+        if common.json_output():
+            common.print_item({'purged': len(purged), 'dry_run': dry_run,
+                               'kept': rows})
+            return
+        if rows:
+            common.print_list(rows, ['id', 'flow', 'state', 'updated_at',
+                                     'result'])
+        print('%s %d jobs that ended more than %d days ago; kept %d'
+              % ('Would purge' if dry_run else 'Purged', len(purged), days,
+                 len(kept)))
+
 
 class FlowCommands:
     """Flows this installation can run."""

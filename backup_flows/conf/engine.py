@@ -24,6 +24,14 @@ engine_opts = [
                min=1,
                help='Threads of the shared pool used by the parallel '
                     'engine.'),
+    cfg.IntOpt('claim_timeout',
+               default=60,
+               min=10,
+               help='Seconds without a heartbeat after which a job run by '
+                    'a process on another host counts as interrupted (and '
+                    'may be resumed or aborted). The running process '
+                    'refreshes its claim every quarter of this. A process '
+                    'on this host is checked directly.'),
 ]
 
 

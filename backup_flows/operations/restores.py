@@ -342,7 +342,7 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
         :func:`backup_flows.repository.default_url`).
     """
     url = repository_url or repository.default_url(CONF)
-    cloud = clients.cloud_name(target_cloud)
+    cloud = clients.resolved_cloud(target_cloud)
     conn = clients.check_cloud(cloud)
     manifest = _read_manifest(url, backup_id)
     plan = _Plan(conn, cloud or '(default)', backup_id, manifest)

@@ -73,7 +73,7 @@ def rollback(set_id, safety=True, safety_ttl=None, cloud=None):
     flow_args = {'image_id': snapshot_set.root_image_id, 'volumes': volumes,
                  'safety': _safety_args(safety_set, volumes)}
     job_id = uuidutils.generate_uuid()
-    store = {keys.CLOUD: clients.cloud_name(cloud),
+    store = {keys.CLOUD: clients.resolved_cloud(cloud),
              keys.SERVER_ID: facts['id'], keys.JOB_ID: job_id}
     try:
         engine.run_flow(keys.FLOW_SNAPSHOT_ROLLBACK, flow_args, store,

@@ -71,7 +71,7 @@ def create(server, name=None, quiesce='none', ttl=None,
     }
     flow_args = {'root': facts['root'], 'volumes': facts['volumes'],
                  'quiesce': plan['mode'], 'planned_status': plan['status']}
-    store = {keys.CLOUD: clients.cloud_name(cloud),
+    store = {keys.CLOUD: clients.resolved_cloud(cloud),
              keys.SERVER_ID: facts['id'], keys.SET_META: set_meta}
     LOG.info('Snapshot set %s of server %s: %s consistency (%s)',
              set_id, facts['id'], plan['consistency'], plan['mode'])
@@ -97,7 +97,7 @@ def show(set_id, cloud=None):
 def _delete(conn, snapshot_set, cloud):
     flow_args = {'image_ids': [m['id'] for m in snapshot_set.images],
                  'snapshot_ids': [m['id'] for m in snapshot_set.snapshots]}
-    store = {keys.CLOUD: clients.cloud_name(cloud),
+    store = {keys.CLOUD: clients.resolved_cloud(cloud),
              keys.SET_ID: snapshot_set.id}
     engine.run_flow(keys.FLOW_SNAPSHOT_DELETE, flow_args, store)
 

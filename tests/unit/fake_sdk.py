@@ -24,7 +24,9 @@ def connection():
     # Not an autospec of Connection itself: that takes longer than the four
     # proxies together, and only these attributes are used.
     conn = mock.NonCallableMock(spec=['compute', 'image', 'block_storage',
-                                      'network', 'current_project_id'])
+                                      'network', 'current_project_id',
+                                      'config'])
+    conn.config.name = 'fake-cloud'
     conn.compute = mock.create_autospec(compute_proxy.Proxy, instance=True)
     conn.image = mock.create_autospec(image_proxy.Proxy, instance=True)
     conn.block_storage = mock.create_autospec(block_storage_proxy.Proxy,

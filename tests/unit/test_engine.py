@@ -1,12 +1,6 @@
-import os
-import signal
-import subprocess
-import sys
-import time
 from unittest import mock
 
 import fixtures
-import testtools
 
 from backup_flows import conf
 from backup_flows import engine
@@ -18,27 +12,7 @@ from tests.unit import fake_flows
 CONF = conf.CONF
 
 
-class EngineTestCase(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.tmp = self.useFixture(fixtures.TempDir()).path
-        CONF([], project='backup-flows', default_config_files=[])
-        CONF.set_override('state_path', self.tmp)
-        self.addCleanup(CONF.clear_override, 'state_path')
-        self.journal = os.path.join(self.tmp, 'journal')
-        self.useFixture(fixtures.MockPatch(
-            'backup_flows.plugins.load_flow_factory',
-            return_value=fake_flows.get_flow))
-
-    def lines(self):
-        with open(self.journal) as journal:
-            return journal.read().split('\n')[:-1]
-
-    def run_toy(self, **store):
-        store['journal'] = self.journal
-        return engine.run_flow('toy', {'steps': ['one', 'two', 'three']},
-                               store)
+class EngineTestCase(fake_flows.ToyJobTestCase):
 
     def test_run_persists_a_successful_job(self):
         job_id, result = self.run_toy()
@@ -68,10 +42,6 @@ class EngineTestCase(testtools.TestCase):
                                    reason='nope')):
             error = self.assertRaises(exceptions.InvalidInput, self.run_toy)
         self.assertEqual(exceptions.EXIT_USAGE, error.exit_code)
-
-    def inject(self, option, value):
-        CONF.set_override(option, value, group='fault_injection')
-        self.addCleanup(CONF.clear_override, option, group='fault_injection')
 
     def test_injected_failure_before_a_task(self):
         self.inject('fail_before_task', 'two')
@@ -128,24 +98,6 @@ class EngineTestCase(testtools.TestCase):
         job_id, _ = self.run_toy()
         self.assertRaises(exceptions.JobNotResumable, engine.resume_job,
                           job_id)
-
-    def kill_toy_at(self, step, *extra):
-        """Run the toy job in another process; kill -9 it inside step."""
-        proc = subprocess.Popen(
-            [sys.executable, '-m', 'tests.unit.fake_flows', self.tmp,
-             self.journal, step] + list(extra))
-        self.addCleanup(proc.wait)
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
-        deadline = time.monotonic() + 30
-        while 'execute ' + step not in (os.path.exists(self.journal)
-                                        and self.lines() or []):
-            self.assertLess(time.monotonic(), deadline, 'task not run')
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        job_id = '11111111-2222-3333-4444-555555555555'
-        self.assertEqual(engine.INTERRUPTED, engine.get_job(job_id).state)
-        return job_id
 
     def test_abort_after_kill_9_reverts_what_ran(self):
         job_id = self.kill_toy_at('two')

@@ -65,7 +65,7 @@ def job(*atoms, error='boom'):
     flow_detail.meta.update({'flow': 'snapshot-rollback', 'error': error})
     for detail in atoms:
         flow_detail.add(detail)
-    return engine.Job(flow_detail)
+    return engine.Job.from_detail(flow_detail)
 
 
 class RollbackTestCase(testtools.TestCase):

@@ -1,12 +1,21 @@
+"""The restore flow: its shape, and a run against the fake cloud."""
 
+import io
+import os
+
+import fixtures
+from openstack import exceptions as sdk_exc
 import testtools
 
+from backup_flows import conf
+from backup_flows import repository
 from backup_flows.flows import restore
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
 from backup_flows.tasks import volume as volume_tasks
 
 from tests import flowutils
+from tests.unit.flows import runs
 
 
 def disk(name, role, size=64 << 20):
@@ -106,3 +115,60 @@ class RestoreFlowTestCase(testtools.TestCase):
         from backup_flows import plugins
         self.assertIs(restore.get_flow,
                       plugins.load_flow_factory('restore'))
+
+
+RESTORE_ROOT = ['check-backup', 'create-image-vda', 'upload-disk-vda',
+                'wait-image-active-vda', 'create-server',
+                'wait-server-active']
+RESTORE_VOLUME = ['check-backup', 'create-image-vdb', 'upload-disk-vdb',
+                  'wait-image-active-vdb', 'create-volume-vdb',
+                  'wait-volume-available-vdb', 'verify-volume-vdb',
+                  'delete-image-vdb', 'create-server', 'wait-server-active']
+
+
+class RestoreFlowRunTestCase(runs.FlowRunTestCase):
+    """restore of a backup (root image, one volume) from a file
+    repository onto a new server of the fake cloud."""
+
+    def setUp(self):
+        super().setUp()
+        url = os.path.join(self.useFixture(fixtures.TempDir()).path, 'repo')
+        self.disks = {'vda': os.urandom(60000), 'vdb': os.urandom(40000)}
+        with repository.init_repository(conf.CONF, url=url) as repo:
+            with repo.start_backup() as session:
+                for name, data in self.disks.items():
+                    session.write_disk(name, io.BytesIO(data))
+                backup_id = session.commit('srv', {})
+            manifest = repo.show_backup(backup_id)
+        planned = [dict(disk(d['name'], role, d['size']),
+                        sha256=d['sha256'])
+                   for d, role in zip(manifest['disks'],
+                                      ('root-image', 'volume'), strict=True)]
+        self.flow = restore.get_flow(planned, SERVER)
+        self.store = {'cloud': 'c', 'job_id': runs.JOB,
+                      'backup_id': backup_id, 'repository_url': url}
+
+    def test_restores_every_disk_onto_a_new_server(self):
+        run = self.run_flow(self.flow, self.store)
+        self.assertOrder(run.executed, RESTORE_ROOT, RESTORE_VOLUME)
+        server_id = run.engine.storage.fetch('server_id')
+        created = self.cloud.created()
+        self.assertEqual([server_id], created['servers'])
+        image_id = run.engine.storage.fetch('image_vda')
+        volume_id = run.engine.storage.fetch('volume_vdb')
+        self.assertEqual([image_id], created['images'])
+        self.assertEqual([volume_id], created['volumes'])
+        self.assertEqual((self.disks['vda'], self.disks['vdb']),
+                         (self.cloud.data[image_id],
+                          self.cloud.data[volume_id]))
+        self.assertEqual(image_id, self.cloud.servers[server_id]['image_id'])
+        self.assertPlainStore(run, self.flow)
+
+    def test_a_failed_server_creation_deletes_every_disk(self):
+        self.cloud.fail('compute.create_server')
+        run = self.run_flow(self.flow, self.store,
+                            fails=sdk_exc.HttpException)
+        self.assertEqual(['create-server'], run.failed)
+        self.assertRevertedNewestFirst(run, RESTORE_ROOT, RESTORE_VOLUME)
+        self.assertEqual({'servers': [], 'images': [], 'volumes': [],
+                          'snapshots': []}, self.cloud.created())

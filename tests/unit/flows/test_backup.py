@@ -1,8 +1,15 @@
+import os
+
+import fixtures
+from openstack import exceptions as sdk_exc
 import testtools
 
+from backup_flows import conf
+from backup_flows import repository
 from backup_flows.flows import backup
 
 from tests import flowutils
+from tests.unit.flows import runs
 
 VOLUME = {'volume_id': 'v1', 'device': '/dev/vdb'}
 DISKS = [{'disk': 'vda', 'role': 'root-image', 'exporter': 'image'},
@@ -91,3 +98,76 @@ class BackupFlowTestCase(testtools.TestCase):
         exc = self.assertRaises(exceptions.PluginError, backup.get_flow,
                                 {'kind': 'image'}, [], 'none', disks)
         self.assertIn('tape', str(exc))
+
+
+SET_META = {'set_id': 'set-1', 'job_id': runs.JOB, 'name': 'backup-web-1',
+            'image_name': 'backup-web-1', 'server_id': 'srv',
+            'consistency': 'crash-consistent-set',
+            'requested_consistency': 'crash-consistent-set',
+            'created_at': '2026-01-01T00:00:00+00:00',
+            'expires_at': '2026-01-02T00:00:00+00:00', 'members': 2}
+BACKUP_ID = '20260101T000000.000000Z-00000001'
+HEAD = ['check-server', 'pause-server', 'create-root-image',
+        'create-volume-snapshot-v1']
+SNAPSHOT_END = ['unpause-server', 'wait-root-image-active',
+                'record-snapshot-set', 'hold-repository-lock']
+COPIES = (['wait-export-image-vda', 'write-disk-vda'],
+          ['create-export-volume-vdb', 'wait-export-volume-vdb',
+           'upload-export-volume-vdb', 'wait-export-image-vdb',
+           'write-disk-vdb', 'delete-export-image-vdb',
+           'delete-export-volume-vdb'])
+TAIL = ['commit-backup', 'verify-backup', 'mark-set-deleting']
+CHAINS = [HEAD + [wait] + SNAPSHOT_END + copy + TAIL + [delete]
+          for wait in ('wait-root-captured', 'wait-volume-snapshot-v1')
+          for copy in COPIES
+          for delete in ('delete-root-image', 'delete-volume-snapshot-v1')]
+
+
+class BackupFlowRunTestCase(runs.FlowRunTestCase):
+    """backup-create of a server with one volume into a file repository."""
+
+    def setUp(self):
+        super().setUp()
+        self.url = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                'repo')
+        repository.init_repository(conf.CONF, url=self.url).close()
+        self.root, self.data = os.urandom(70000), os.urandom(50000)
+        self.cloud.add_server('srv', root=self.root)
+        self.cloud.add_volume('v1', self.data, server_id='srv')
+        self.flow = backup.get_flow({'kind': 'image'}, [VOLUME], 'pause',
+                                    DISKS, planned_status='ACTIVE')
+        self.store = {'cloud': 'c', 'server_id': 'srv', 'set_meta': SET_META,
+                      'set_id': 'set-1', 'job_id': runs.JOB,
+                      'repository_url': self.url, 'backup_id': BACKUP_ID,
+                      'backup_meta': {'kind': 'server-backup',
+                                      'created_at': SET_META['created_at']}}
+
+    def read(self, disk):
+        with repository.open_repository(conf.CONF, url=self.url) as repo:
+            return b''.join(repo.read_disk(BACKUP_ID, disk))
+
+    def backups(self):
+        with repository.open_repository(conf.CONF, url=self.url) as repo:
+            return repo.backup_ids()
+
+    def test_backs_up_every_disk_and_deletes_the_transient_set(self):
+        run = self.run_flow(self.flow, self.store)
+        self.assertOrder(run.executed, *CHAINS)
+        self.assertEqual(BACKUP_ID, run.engine.storage.fetch('backup_id'))
+        self.assertEqual((self.root, self.data),
+                         (self.read('vda'), self.read('vdb')))
+        self.assertEqual({'servers': ['srv'], 'images': [], 'volumes': ['v1'],
+                          'snapshots': []}, self.cloud.created())
+        self.assertPlainStore(run, self.flow)
+
+    def test_a_failed_upload_reverts_everything(self):
+        self.cloud.fail('block_storage.upload_volume_to_image')
+        run = self.run_flow(self.flow, self.store,
+                            fails=sdk_exc.HttpException)
+        self.assertEqual(['upload-export-volume-vdb'], run.failed)
+        self.assertRevertedNewestFirst(run, *CHAINS)
+        self.assertIn('create-export-volume-vdb', run.reverted)
+        self.assertEqual({'servers': ['srv'], 'images': [], 'volumes': ['v1'],
+                          'snapshots': []}, self.cloud.created())
+        self.assertEqual('ACTIVE', self.cloud.servers['srv']['status'])
+        self.assertEqual([], self.backups())

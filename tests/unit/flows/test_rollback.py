@@ -2,14 +2,17 @@
 order in which it runs and reverts."""
 
 import fixtures
+from openstack import exceptions as sdk_exc
 from taskflow import engines
 from taskflow.listeners import capturing
 import testtools
 
 from backup_flows import faults
+from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import rollback
 
 from tests import flowutils
+from tests.unit.flows import runs
 
 REVERTED = {'volume_id': 'v1', 'device': '/dev/vdb', 'snapshot_id': 's1'}
 REIMAGED = {'volume_id': 'v2', 'device': '/dev/vdc', 'image_id': 'i2',
@@ -121,3 +124,57 @@ class RollbackFlowRunTestCase(testtools.TestCase):
                          ['stop-server', 'detach-volume-v1',
                           'revert-volume-v1', 'attach-volume-v1'], executed)
         self.assertEqual(['rebuild-server'] + executed[::-1], reverted)
+
+
+ROLLBACK = (['check-server'] + SAFETY_ATOMS +
+            ['stop-server', 'detach-volume-v1', 'revert-volume-v1',
+             'attach-volume-v1', 'detach-volume-v2', 'reimage-volume-v2',
+             'attach-volume-v2', 'rebuild-server', 'start-server'])
+
+
+class RollbackFlowCloudRunTestCase(runs.FlowRunTestCase):
+    """The real tasks against the fake cloud: a safety image, a volume
+    reverted, one re-imaged, the root rebuilt."""
+
+    def setUp(self):
+        super().setUp()
+        cloud = self.cloud
+        cloud.add_server('srv', root=b'root now')
+        cloud.add_volume('v1', b'v1 now', server_id='srv')
+        cloud.add_volume('v2', b'v2 now', server_id='srv')
+        cloud.add_snapshot('s1', 'v1')
+        cloud.data['s1'] = b'v1 then'
+        safety_meta = {'set_id': 'safe', 'job_id': runs.JOB, 'members': 3}
+        cloud.add_snapshot('safe-s1', 'v1', metadata=sets.member_metadata(
+            safety_meta, sets.ROLE_VOLUME, volume_id='v1'))
+        cloud.add_image('i2', b'v2 then')
+        cloud.add_image('img', b'root then')
+        self.flow = rollback.get_flow('img', [REVERTED, REIMAGED], SAFETY)
+        self.store = {'cloud': 'c', 'server_id': 'srv', 'job_id': runs.JOB}
+
+    def test_returns_every_disk_to_the_set(self):
+        run = self.run_flow(self.flow, self.store)
+        self.assertOrder(run.executed, ROLLBACK)
+        self.assertEqual((b'root then', b'v1 then', b'v2 then'),
+                         tuple(self.cloud.data[i] for i in ('srv', 'v1',
+                                                            'v2')))
+        self.assertEqual('ACTIVE', self.cloud.servers['srv']['status'])
+        # the safety snapshot became an image of the safety set
+        self.assertNotIn('safe-s1', self.cloud.snapshots)
+        safety = [i for i in self.cloud.images.values() if i.get(
+            'properties', {}).get(sets.SET_ID) == 'safe']
+        self.assertEqual([b'v1 now'], [self.cloud.data[i['id']]
+                                       for i in safety])
+        self.assertEqual(['v1', 'v2'], self.cloud.created()['volumes'])
+        self.assertPlainStore(run, self.flow)
+
+    def test_a_failed_rebuild_reattaches_and_starts_the_server(self):
+        self.cloud.fail('compute.rebuild_server')
+        run = self.run_flow(self.flow, self.store,
+                            fails=sdk_exc.HttpException)
+        self.assertEqual(ROLLBACK[:-2], run.executed)
+        self.assertRevertedNewestFirst(run, ROLLBACK)
+        self.assertEqual('ACTIVE', self.cloud.servers['srv']['status'])
+        self.assertEqual(['in-use', 'in-use'], [
+            self.cloud.volumes[v]['status'] for v in ('v1', 'v2')])
+        self.assertEqual(['v1', 'v2'], self.cloud.created()['volumes'])

@@ -1,9 +1,12 @@
+from openstack import exceptions as sdk_exc
 import testtools
 
+from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import rollback
 from backup_flows.flows import snapshot
 
 from tests import flowutils
+from tests.unit.flows import runs
 
 VOLUMES = [{'volume_id': 'v1', 'device': '/dev/vdb'},
            {'volume_id': 'v2', 'device': '/dev/vdc'}]
@@ -76,3 +79,95 @@ class RollbackFlowTestCase(testtools.TestCase):
         flow = rollback.get_flow(None, [])
         self.assertEqual(['check-server', 'stop-server', 'start-server'],
                          [a.name for a in flowutils.atoms(flow)])
+
+
+SET_META = {'set_id': 'set-1', 'job_id': runs.JOB, 'name': 'web-1-now',
+            'image_name': 'web-1-now', 'server_id': 'srv',
+            'consistency': 'crash-consistent-set',
+            'requested_consistency': 'crash-consistent-set',
+            'created_at': '2026-01-01T00:00:00+00:00', 'expires_at': None,
+            'members': 2}
+CAPTURE_ROOT = ['check-server', 'pause-server', 'create-root-image',
+                'create-volume-snapshot-v1', 'wait-root-captured',
+                'unpause-server', 'wait-root-image-active',
+                'record-snapshot-set']
+CAPTURE_V1 = CAPTURE_ROOT[:4] + ['wait-volume-snapshot-v1'] + \
+    CAPTURE_ROOT[5:]
+
+
+class SnapshotFlowRunTestCase(runs.FlowRunTestCase):
+    """snapshot-create of a running server with one volume, paused."""
+
+    def setUp(self):
+        super().setUp()
+        self.cloud.add_server('srv', root=b'root disk')
+        self.cloud.add_volume('v1', b'data disk', server_id='srv')
+        self.flow = snapshot.get_flow({'kind': 'image'}, VOLUMES[:1],
+                                      'pause', planned_status='ACTIVE')
+        self.store = {'cloud': 'c', 'server_id': 'srv', 'set_meta': SET_META}
+
+    def test_runs_and_records_the_set(self):
+        run = self.run_flow(self.flow, self.store)
+        self.assertOrder(run.executed, CAPTURE_ROOT, CAPTURE_V1)
+        self.conn.compute.pause_server.assert_called_once_with('srv')
+        self.conn.compute.unpause_server.assert_called_once_with('srv')
+        result = run.engine.storage.fetch('result')
+        self.assertEqual(('set-1', 'available'),
+                         (result['id'], result['status']))
+        self.assertEqual([self.cloud.data['v1']],
+                         [self.cloud.data[s] for s in self.cloud.snapshots])
+        self.assertEqual('ACTIVE', self.cloud.servers['srv']['status'])
+        self.assertPlainStore(run, self.flow)
+
+    def test_a_failed_record_reverts_every_capture(self):
+        self.cloud.fail('block_storage.set_snapshot_metadata')
+        run = self.run_flow(self.flow, self.store,
+                            fails=sdk_exc.HttpException)
+        self.assertEqual(['record-snapshot-set'], run.failed)
+        self.assertOrder(run.executed + run.failed, CAPTURE_ROOT, CAPTURE_V1)
+        self.assertRevertedNewestFirst(run, CAPTURE_ROOT, CAPTURE_V1)
+        # nothing left behind, the server running as before
+        self.assertEqual({'servers': ['srv'], 'images': [], 'volumes': ['v1'],
+                          'snapshots': []}, self.cloud.created())
+        self.assertEqual('ACTIVE', self.cloud.servers['srv']['status'])
+
+    def test_a_failed_pause_undoes_nothing(self):
+        self.cloud.fail('compute.pause_server')
+        run = self.run_flow(self.flow, self.store,
+                            fails=sdk_exc.HttpException)
+        self.assertEqual(['check-server'], run.executed)
+        self.assertEqual(['pause-server', 'check-server'], run.reverted)
+        self.conn.compute.unpause_server.assert_not_called()
+
+
+class SnapshotDeleteFlowRunTestCase(runs.FlowRunTestCase):
+
+    def setUp(self):
+        super().setUp()
+        root = sets.member_metadata(SET_META, sets.ROLE_ROOT_IMAGE,
+                                    status=sets.STATUS_AVAILABLE)
+        self.cloud.add_image('i1', b'root', properties=root)
+        self.cloud.add_volume('v1', b'data')
+        self.cloud.add_snapshot('s1', 'v1', metadata=sets.member_metadata(
+            SET_META, sets.ROLE_VOLUME, volume_id='v1',
+            status=sets.STATUS_AVAILABLE))
+        self.flow = snapshot.get_delete_flow(['i1'], ['s1'])
+        self.store = {'cloud': 'c', 'set_id': 'set-1'}
+        self.chains = (['mark-set-deleting', 'delete-image-i1'],
+                       ['mark-set-deleting', 'delete-volume-snapshot-s1'])
+
+    def test_deletes_every_member(self):
+        run = self.run_flow(self.flow, self.store)
+        self.assertOrder(run.executed, *self.chains)
+        self.assertEqual([], self.cloud.created()['images'])
+        self.assertEqual([], self.cloud.created()['snapshots'])
+        self.assertPlainStore(run, self.flow)
+
+    def test_a_failed_delete_marks_the_rest_available_again(self):
+        self.cloud.fail('block_storage.delete_snapshot')
+        run = self.run_flow(self.flow, self.store,
+                            fails=sdk_exc.HttpException)
+        self.assertEqual(['delete-volume-snapshot-s1'], run.failed)
+        self.assertRevertedNewestFirst(run, *self.chains)
+        self.assertEqual(sets.STATUS_AVAILABLE, self.cloud.snapshots['s1'][
+            'metadata'][sets.STATUS])

@@ -11,6 +11,7 @@ from backup_flows import exceptions
 from backup_flows.tasks import image as image_tasks
 
 from tests.unit import fake_sdk
+from tests.unit.tasks import taskcase
 
 JOB = '11111111-2222-3333-4444-555555555555'
 
@@ -114,3 +115,72 @@ class WaitForRootCapturedTestCase(fake_sdk.ConnectedTestCase):
         self.servers(None, None)
         self.task.execute('cloud', 'srv', 'img')
         self.assertEqual(2, self.conn.compute.get_server.call_count)
+
+
+SET_META = {'set_id': 'set-1', 'job_id': JOB, 'image_name': 'web-1'}
+
+
+class ImageTasksTestCase(taskcase.TaskTestCase):
+    """Create, wait for and delete images; reverts delete this job's."""
+
+    def setUp(self):
+        super().setUp()
+        self.cloud.add_server('srv', root=b'root')
+
+    def test_create_server_image_and_adopt_it_again(self):
+        task = image_tasks.CreateServerImage(name='create-root-image')
+        image_id = task.execute('c', 'srv', SET_META)
+        call = self.conn.compute.create_server_image.call_args
+        self.assertEqual(('srv', 'web-1'), call.args)
+        self.assertEqual('set-1', call.kwargs['metadata'][
+            'backup_flows_set_id'])
+        self.assertEqual(image_id, task.execute('c', 'srv', SET_META))
+        self.assertEqual(1, self.conn.compute.create_server_image.call_count)
+        image_tasks.WaitForImageActive(name='wait').execute('c', image_id)
+        self.assertIsNone(task.revert(image_id, 'c', 'srv', SET_META))
+        self.conn.image.delete_image.assert_called_once_with(
+            image_id, ignore_missing=True)
+        self.assertEqual({}, self.cloud.images)
+
+    def test_create_server_image_revert_skips_and_swallows(self):
+        task = image_tasks.CreateServerImage(name='create-root-image')
+        task.revert(taskcase.a_failure(), 'c', 'srv', SET_META)
+        self.assertNoChange('image.delete_image')
+        self.assertRevertSwallows(task, 'image.images', None, 'c', 'srv',
+                                  SET_META)
+
+    def test_create_image_tagged_with_the_job(self):
+        task = image_tasks.CreateImage(name='create-image-vda')
+        spec = {'role': 'restore-image-vda', 'name': 'vda', 'min_disk': 1}
+        image_id = task.execute('c', JOB, spec)
+        self.conn.image.create_image.assert_called_once_with(
+            name='vda', disk_format='raw', container_format='bare',
+            visibility='private', min_disk=1, backup_flows_job_id=JOB,
+            backup_flows_role='restore-image-vda')
+        task.revert(None, 'c', JOB, spec)
+        self.assertNotIn(image_id, self.cloud.images)
+        self.assertRevertSwallows(task, 'image.images', None, 'c', JOB, spec)
+
+    def test_upload_volume_to_image_named_after_the_job(self):
+        self.cloud.add_volume('vol', b'bytes')
+        task = image_tasks.UploadVolumeToImage(name='upload')
+        spec = {'role': 'export-image-vdb'}
+        image_id = task.execute('c', JOB, spec, 'vol')
+        self.conn.block_storage.upload_volume_to_image.assert_called_once_with(
+            'vol', image_tasks.job_image_name(JOB, 'export-image-vdb'),
+            force=False, disk_format='raw', container_format='bare')
+        self.assertEqual(b'bytes', self.cloud.data[image_id])
+        self.assertEqual(image_id, task.execute('c', JOB, spec, 'vol'))
+        task.revert(taskcase.a_failure(), 'c', JOB, {'role': 'other'})
+        self.assertNoChange('image.delete_image')
+
+    def test_delete_image_and_a_failed_wait(self):
+        image_id = self.cloud.add_image(data=b'x')
+        self.cloud.images[image_id]['status'] = 'killed'
+        self.assertRaises(exceptions.ResourceFailed,
+                          image_tasks.WaitForImageActive(name='w').execute,
+                          'c', image_id)
+        image_tasks.DeleteImage(name='d').execute('c', image_id)
+        self.conn.image.delete_image.assert_called_once_with(
+            image_id, ignore_missing=True)
+        self.assertEqual({}, self.cloud.images)

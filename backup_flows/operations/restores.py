@@ -334,14 +334,10 @@ def _run_restore(backup_id, job_id, disks, server, store):
 def plan(backup_id, server_name=None, flavor=None, networks=None,
          availability_zone=None, volume_type=None, target_cloud=None,
          repository_url=None):
-    """Check a restore and map it onto the target cloud; create nothing.
-
-    Returns plain data: ``{'cloud', 'cloud_label', 'url', 'disks' (root
-    first), 'server' (CreateServer spec), 'flavor', 'networks',
-    'availability_zone', 'warnings'}``; ``disks`` and ``server`` are the
-    restore flow's arguments (see restore_flow.get_flow). Arguments as for
-    :func:`restore`.
-    """
+    """Check a restore, map it onto the target cloud (arguments as for
+    :func:`restore`); create nothing. Returns plain data: ``{'cloud',
+    'cloud_label', 'url', 'disks', 'server' (the restore flow's arguments),
+    'flavor', 'networks', 'availability_zone', 'warnings'}``."""
     url = repository_url or repository.default_url(CONF)
     cloud = clients.cloud_name(target_cloud)
     conn = clients.check_cloud(cloud)
@@ -391,21 +387,14 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
              backup_id, server['name'], planned['cloud_label'], job_id)
     result = _run_restore(backup_id, job_id, disks, server, store)
     root = disks[0]
-    return {
-        'server_id': result[keys.SERVER_ID],
-        'server_name': server['name'],
-        'image_id': (result[restore_flow.image_key(root['disk'])]
-                     if root['role'] == definition.ROLE_ROOT_IMAGE
-                     else None),
-        'volume_ids': [result[restore_flow.volume_key(d['disk'])]
-                       for d in disks if 'volume' in d],
-        'backup_id': backup_id,
-        'job_id': job_id,
-        'cloud': planned['cloud_label'],
-        'flavor': planned['flavor'],
-        'networks': planned['networks'],
-        'availability_zone': planned['availability_zone'],
-        'security_groups': server['security_groups'],
-        'key_name': server['key_name'],
-        'warnings': planned['warnings'],
-    }
+    return dict(
+        {key: planned[key] for key in ('flavor', 'networks',
+                                       'availability_zone', 'warnings')},
+        server_id=result[keys.SERVER_ID], server_name=server['name'],
+        image_id=(result[restore_flow.image_key(root['disk'])]
+                  if root['role'] == definition.ROLE_ROOT_IMAGE else None),
+        volume_ids=[result[restore_flow.volume_key(d['disk'])]
+                    for d in disks if 'volume' in d],
+        backup_id=backup_id, job_id=job_id, cloud=planned['cloud_label'],
+        security_groups=server['security_groups'],
+        key_name=server['key_name'])

@@ -190,6 +190,11 @@ class RestoreFailed(BackupFlowsError):
                '(job %(job_id)s): %(reason)s')
 
 
+class DrillDisksDiffer(BackupFlowsError):
+    msg_fmt = ('the restored disks %(disks)s differ from the backup '
+               '(%(details)s)')
+
+
 class RollbackIncomplete(BackupFlowsError):
     msg_fmt = ('Rollback of server %(server)s to snapshot set %(set_id)s '
                'failed (job %(job_id)s: %(reason)s) after it changed the '

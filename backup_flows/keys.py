@@ -10,6 +10,11 @@ FLOW_SNAPSHOT_DELETE = 'snapshot-delete'
 FLOW_SNAPSHOT_ROLLBACK = 'snapshot-rollback'
 FLOW_BACKUP_CREATE = 'backup-create'
 FLOW_RESTORE = 'restore'
+FLOW_SNAPSHOT_EXPIRE = 'snapshot-expire'
+FLOW_BACKUP_VERIFY = 'backup-verify'
+FLOW_BACKUP_DRILL = 'backup-drill'
+FLOW_BACKUP_DELETE = 'backup-delete'
+FLOW_BACKUP_PRUNE = 'backup-prune'
 
 # Store keys shared by several flows.
 CLOUD = 'cloud'

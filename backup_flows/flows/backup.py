@@ -18,6 +18,9 @@ snapshot), ``job_id``, ``set_id`` (of the transient set),
 ``repository_url``, ``backup_id`` (chosen when the job is planned),
 ``backup_meta`` (server definition, consistency, source, tags,
 created_at).
+
+The delete flow (``backup-delete``) forgets one backup (its manifest);
+store: ``repository_url``, ``backup_id``; it provides ``result``.
 """
 
 from taskflow.patterns import linear_flow
@@ -27,6 +30,7 @@ from backup_flows import exporters
 from backup_flows import keys
 from backup_flows import plugins
 from backup_flows.flows import snapshot as snapshot_flow
+from backup_flows.tasks import backup as backup_tasks
 from backup_flows.tasks import repository as repo_tasks
 
 
@@ -66,3 +70,9 @@ def get_flow(root, volumes, quiesce, disks, planned_status=None):
     flow.add(repo_tasks.VerifyBackup(name='verify-backup'))
     flow.add(snapshot_flow.get_transient_delete_flow(root, volumes))
     return flow
+
+
+def get_delete_flow():
+    """Flow forgetting one backup; its data goes at the next prune."""
+    return linear_flow.Flow(keys.FLOW_BACKUP_DELETE).add(
+        backup_tasks.ForgetBackup(name='forget-backup'))

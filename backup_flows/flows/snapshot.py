@@ -85,14 +85,25 @@ def get_flow(root, volumes, quiesce, planned_status=None, transient=False):
     return flow
 
 
-def get_delete_flow(image_ids, snapshot_ids):
-    """Flow deleting every member of a snapshot set."""
+def get_delete_flow(image_ids, snapshot_ids, set_id=None):
+    """Flow deleting every member of a snapshot set.
+
+    :param set_id: the set's id, for a flow deleting several sets (each
+        its own sub-flow, its atoms named after it); without it the set id
+        comes from the store.
+    """
+    name, mark = keys.FLOW_SNAPSHOT_DELETE, {'name': 'mark-set-deleting'}
+    if set_id:
+        name = 'delete-set-%s' % set_id
+        mark = {'name': 'mark-set-deleting-%s' % set_id,
+                'inject': {'set_id': set_id}}
     return _delete_flow(
-        keys.FLOW_SNAPSHOT_DELETE,
+        name,
         [('delete-image-%s' % i, {'inject': {'image_id': i}})
          for i in image_ids],
         [('delete-volume-snapshot-%s' % i, {'inject': {'snapshot_id': i}})
-         for i in snapshot_ids])
+         for i in snapshot_ids],
+        mark=mark)
 
 
 def get_transient_delete_flow(root, volumes):
@@ -116,9 +127,11 @@ def get_transient_delete_flow(root, volumes):
                         best_effort=True)
 
 
-def _delete_flow(name, images, snapshots, best_effort=False):
+def _delete_flow(name, images, snapshots, best_effort=False, mark=None):
     """Mark the set deleting, then delete its members side by side;
-    ``images`` and ``snapshots`` are (atom name, task arguments) pairs."""
+    ``images`` and ``snapshots`` are (atom name, task arguments) pairs,
+    ``mark`` the arguments of the marking task."""
+    mark = mark or {'name': 'mark-set-deleting'}
     deletes = unordered_flow.Flow('delete-members')
     for atom, kwargs in images:
         deletes.add(image_tasks.DeleteImage(name=atom,
@@ -128,6 +141,5 @@ def _delete_flow(name, images, snapshots, best_effort=False):
         deletes.add(volume_tasks.DeleteVolumeSnapshot(
             name=atom, best_effort=best_effort, **kwargs))
     return linear_flow.Flow(name).add(
-        set_tasks.MarkSnapshotSetDeleting(name='mark-set-deleting',
-                                          best_effort=best_effort),
+        set_tasks.MarkSnapshotSetDeleting(best_effort=best_effort, **mark),
         deletes)

@@ -5,6 +5,7 @@ repository are checked before anything is created, so bad input fails with
 nothing left behind.
 """
 
+import dataclasses
 import datetime
 
 from oslo_log import log as logging
@@ -20,7 +21,6 @@ from backup_flows import repository
 from backup_flows.cloud import server_definition
 from backup_flows.cloud import servers
 from backup_flows.repository import manifest as manifest_mod
-from backup_flows.tasks import repository as repo_tasks
 
 CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
@@ -194,25 +194,35 @@ def list_backups(server=None, url=None, cloud=None):
     return result
 
 
+def _run(flow_name, flow_args, store):
+    """Run a flow as a new job; return (job id, the flow's result)."""
+    job_id, result = engine.run_flow(flow_name, flow_args, store)
+    return job_id, result[keys.RESULT]
+
+
 def delete(backup_id, url=None):
+    """Forget one backup (a ``backup-delete`` job); its data goes at the
+    next prune."""
     with open_repository(url) as repo:
-        repo.forget([backup_id])
-    return {'id': backup_id, 'status': 'deleted'}
+        url = repo.url
+        if not repo.has_backup(backup_id):
+            raise exceptions.BackupNotFound(backup_id=backup_id, url=url)
+    job_id, result = _run(keys.FLOW_BACKUP_DELETE, {},
+                          {keys.REPOSITORY_URL: url,
+                           keys.BACKUP_ID: backup_id})
+    return dict(result, job_id=job_id)
 
 
 def verify(backup_id, url=None, deep=False):
-    """Check one backup; ``problems`` lists damaged disks."""
+    """Check one backup (a ``backup-verify`` job); a damaged one raises
+    BackupDamaged naming its disks."""
     with open_repository(url) as repo:
-        problems = repo_tasks.verify_backup(repo, backup_id, deep=deep)
-    result = {'id': backup_id, 'deep': deep, 'ok': not problems,
-              'problems': problems}
-    if problems:
-        raise exceptions.BackupDamaged(
-            backup_id=backup_id,
-            disks=', '.join(sorted({str(p['disk']) for p in problems})),
-            details='; '.join('%s: %s' % (p['disk'], p['problem'])
-                              for p in problems))
-    return result
+        url = repo.url
+        repo.show_backup(backup_id)
+    job_id, result = _run(keys.FLOW_BACKUP_VERIFY, {'deep': bool(deep)},
+                          {keys.REPOSITORY_URL: url,
+                           keys.BACKUP_ID: backup_id})
+    return dict(result, job_id=job_id)
 
 
 def policy_from(keep_last=None, keep_hourly=None, keep_daily=None,
@@ -231,10 +241,18 @@ def policy_from(keep_last=None, keep_hourly=None, keep_daily=None,
 
 
 def prune(policy, server=None, url=None, dry_run=False, cloud=None):
+    """Apply ``policy`` and collect garbage (a ``backup-prune`` job, under
+    the repository's exclusive lock); return prune's report."""
     if policy.empty():
         raise exceptions.InvalidInput(
             reason='no retention rule given (--keep-last, --keep-daily, '
                    '... or [backup] keep_* options); refusing to prune')
     server_id = _server_id(server, cloud)
     with open_repository(url) as repo:
-        return repo.prune(policy, dry_run=dry_run, server=server_id)
+        url = repo.url
+    job_id, result = _run(
+        keys.FLOW_BACKUP_PRUNE,
+        {'policy': dataclasses.asdict(policy), 'server_id': server_id,
+         'dry_run': bool(dry_run)},
+        {keys.REPOSITORY_URL: url})
+    return dict(result, job_id=job_id)

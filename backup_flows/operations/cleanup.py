@@ -5,7 +5,8 @@ snapshot or server metadata, or the name of an image Cinder creates). A
 finished job legitimately keeps some of them: a successful snapshot-create
 keeps its snapshot set (a rollback, the safety set's images); a successful
 restore keeps its server, that
-server's volumes and its image. Everything else carrying the id of a
+server's volumes and its image; a backup or a drill keeps nothing in the
+cloud. Everything else carrying the id of a
 finished job (REVERTED, FAILURE, or SUCCESS) is a leftover: what a failed
 revert or a failed cleanup could not delete. Jobs that are interrupted or
 still running are never touched (``job resume`` or ``job abort`` them), and
@@ -89,7 +90,8 @@ def kept(job, resources):
             if srv['image_id']:
                 keep.add(srv['image_id'])
         return keep
-    if job.flow == keys.FLOW_BACKUP_CREATE:
+    if job.flow in (keys.FLOW_BACKUP_CREATE, keys.FLOW_BACKUP_DRILL):
+        # a drill's throw-away server, volumes and images go with it
         return set()
     # A flow this module does not know: keep everything, to be safe.
     return {r['id'] for r in resources}

@@ -331,6 +331,40 @@ def _run_restore(backup_id, job_id, disks, server, store):
     return result
 
 
+def plan(backup_id, server_name=None, flavor=None, networks=None,
+         availability_zone=None, volume_type=None, target_cloud=None,
+         repository_url=None):
+    """Check a restore, map it onto the target cloud (arguments as for
+    :func:`restore`); create nothing. Returns plain data: ``{'cloud',
+    'cloud_label', 'url', 'disks', 'server' (the restore flow's arguments),
+    'flavor', 'networks', 'availability_zone', 'warnings'}``."""
+    url = repository_url or repository.default_url(CONF)
+    cloud = clients.resolved_cloud(target_cloud)
+    conn = clients.check_cloud(cloud)
+    manifest = _read_manifest(url, backup_id)
+    mapping = _Plan(conn, cloud or '(default)', backup_id, manifest)
+    original = mapping.server
+    name = server_name or original.get('name') or 'restored-%s' % backup_id
+    zone = mapping.availability_zone(availability_zone)
+    disks = mapping.disks(name, mapping.requested_volume_type(volume_type),
+                          mapping.volume_zone(zone))
+    flavor_ = mapping.flavor(flavor, disks[0])
+    nics, network_ids = mapping.networks(networks)
+    metadata = {key: str(value) for key, value in
+                (original.get('metadata') or {}).items()
+                if not key.startswith('backup_flows_')}
+    metadata[BACKUP_ID_PROPERTY] = backup_id
+    server = {'name': name, 'flavor_id': flavor_.id, 'networks': nics,
+              'availability_zone': zone,
+              'security_groups': mapping.security_groups(),
+              'key_name': mapping.key_name(), 'metadata': metadata,
+              'tags': list(original.get('tags') or [])}
+    return {'cloud': cloud, 'cloud_label': mapping.cloud, 'url': url,
+            'disks': disks, 'server': server, 'flavor': flavor_.name,
+            'networks': network_ids, 'availability_zone': zone,
+            'warnings': mapping.warnings}
+
+
 def restore(backup_id, server_name=None, flavor=None, networks=None,
             availability_zone=None, volume_type=None, target_cloud=None,
             repository_url=None):
@@ -341,49 +375,26 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
     :param repository_url: repository holding the backup (default:
         :func:`backup_flows.repository.default_url`).
     """
-    url = repository_url or repository.default_url(CONF)
-    cloud = clients.resolved_cloud(target_cloud)
-    conn = clients.check_cloud(cloud)
-    manifest = _read_manifest(url, backup_id)
-    plan = _Plan(conn, cloud or '(default)', backup_id, manifest)
-    original = plan.server
-    name = server_name or original.get('name') or 'restored-%s' % backup_id
-    zone = plan.availability_zone(availability_zone)
-    disks = plan.disks(name, plan.requested_volume_type(volume_type),
-                       plan.volume_zone(zone))
-    flavor_ = plan.flavor(flavor, disks[0])
-    nics, network_ids = plan.networks(networks)
-    metadata = {key: str(value) for key, value in
-                (original.get('metadata') or {}).items()
-                if not key.startswith('backup_flows_')}
-    metadata[BACKUP_ID_PROPERTY] = backup_id
-    server = {'name': name, 'flavor_id': flavor_.id, 'networks': nics,
-              'availability_zone': zone,
-              'security_groups': plan.security_groups(),
-              'key_name': plan.key_name(), 'metadata': metadata,
-              'tags': list(original.get('tags') or [])}
+    planned = plan(backup_id, server_name=server_name, flavor=flavor,
+                   networks=networks, availability_zone=availability_zone,
+                   volume_type=volume_type, target_cloud=target_cloud,
+                   repository_url=repository_url)
+    disks, server = planned['disks'], planned['server']
     job_id = uuidutils.generate_uuid()
-    store = {keys.CLOUD: cloud, keys.JOB_ID: job_id,
-             keys.BACKUP_ID: backup_id, keys.REPOSITORY_URL: url}
+    store = {keys.CLOUD: planned['cloud'], keys.JOB_ID: job_id,
+             keys.BACKUP_ID: backup_id, keys.REPOSITORY_URL: planned['url']}
     LOG.info('Restoring backup %s as server %s in cloud %s (job %s)',
-             backup_id, name, plan.cloud, job_id)
+             backup_id, server['name'], planned['cloud_label'], job_id)
     result = _run_restore(backup_id, job_id, disks, server, store)
     root = disks[0]
-    return {
-        'server_id': result[keys.SERVER_ID],
-        'server_name': name,
-        'image_id': (result[restore_flow.image_key(root['disk'])]
-                     if root['role'] == definition.ROLE_ROOT_IMAGE
-                     else None),
-        'volume_ids': [result[restore_flow.volume_key(d['disk'])]
-                       for d in disks if 'volume' in d],
-        'backup_id': backup_id,
-        'job_id': job_id,
-        'cloud': plan.cloud,
-        'flavor': flavor_.name,
-        'networks': network_ids,
-        'availability_zone': zone,
-        'security_groups': server['security_groups'],
-        'key_name': server['key_name'],
-        'warnings': plan.warnings,
-    }
+    return dict(
+        {key: planned[key] for key in ('flavor', 'networks',
+                                       'availability_zone', 'warnings')},
+        server_id=result[keys.SERVER_ID], server_name=server['name'],
+        image_id=(result[restore_flow.image_key(root['disk'])]
+                  if root['role'] == definition.ROLE_ROOT_IMAGE else None),
+        volume_ids=[result[restore_flow.volume_key(d['disk'])]
+                    for d in disks if 'volume' in d],
+        backup_id=backup_id, job_id=job_id, cloud=planned['cloud_label'],
+        security_groups=server['security_groups'],
+        key_name=server['key_name'])

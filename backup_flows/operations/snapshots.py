@@ -110,18 +110,20 @@ def delete(set_id, cloud=None):
 
 
 def expire(dry_run=False, cloud=None):
-    """Delete every set past its expiry time; return what was (or would be)."""
+    """Delete every set past its expiry time (one ``snapshot-expire`` job
+    for all of them); return what was (or would be) deleted."""
     conn = clients.check_cloud(cloud)
     now = _utcnow()
     expired = [s for s in sets.list_sets(conn) if s.expired(now)]
-    done = []
-    for snapshot_set in expired:
-        row = {'id': snapshot_set.id, 'server_id': snapshot_set.server_id,
-               'expires_at': snapshot_set.meta.get(sets.EXPIRES_AT)}
-        if dry_run:
-            row['action'] = 'would delete'
-        else:
-            _delete(conn, snapshot_set, cloud)
-            row['action'] = 'deleted'
-        done.append(row)
-    return done
+    rows = [{'id': s.id, 'server_id': s.server_id,
+             'expires_at': s.meta.get(sets.EXPIRES_AT),
+             'action': 'would delete' if dry_run else 'deleted'}
+            for s in expired]
+    if dry_run or not expired:
+        return rows
+    flow_args = {'sets': [
+        {'set_id': s.id, 'image_ids': [m['id'] for m in s.images],
+         'snapshot_ids': [m['id'] for m in s.snapshots]} for s in expired]}
+    job_id, _ = engine.run_flow(keys.FLOW_SNAPSHOT_EXPIRE, flow_args,
+                                {keys.CLOUD: clients.resolved_cloud(cloud)})
+    return [dict(row, job_id=job_id) for row in rows]

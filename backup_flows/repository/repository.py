@@ -293,6 +293,12 @@ class Repository:
         """The full manifest document of ``backup_id``."""
         return self.load_manifest(backup_id)
 
+    def has_backup(self, backup_id):
+        """Whether the manifest of ``backup_id`` exists (read directly, not
+        from a listing, which may lag); it may still be unreadable."""
+        return _backend_call(self.url, self.backend.exists,
+                             manifest_mod.object_name(backup_id))
+
     def forget(self, backup_ids):
         """Delete the manifests of ``backup_ids`` (data goes at prune)."""
         with self.lock(locks.SHARED):

@@ -286,3 +286,23 @@ class WaitForServerActive(base.BackupFlowsTask):
             raise exceptions.ResourceFailed(
                 kind='Server', ident=server_id,
                 status='ERROR (%s)' % (fault.get('message') or 'no fault'))
+
+
+class DeleteServer(base.BackupFlowsTask):
+    """Delete a server a flow created; wait until it is gone and Nova
+    released its volumes.
+
+    The volumes' ids are the store entries named in ``requires`` (the
+    server's restored volumes): they survive the server, and tasks after
+    this one read or delete them.
+
+    Reversion strategy: none possible (a deleted server cannot come back);
+    it deletes only a throw-away server (a drill's).
+    """
+
+    def execute(self, cloud, server_id, **volume_ids):
+        conn = clients.connect(cloud)
+        LOG.info('Deleting server %s', server_id)
+        delete_server(conn, server_id)
+        for volume_id in sorted(volume_ids.values()):
+            _wait_volume_released(conn, volume_id)

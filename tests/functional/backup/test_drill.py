@@ -105,8 +105,10 @@ class TestDrill(DrillTestCase):
             self.assertEqual(disk['size'], original['actual']['size'])
         self.assertIsNone(self.conn.compute.find_server(drill['server_id']))
         jobs, leftovers = self.left_behind(backup['id'])
-        # The restore and the backup of the throw-away server.
-        self.assertEqual(3, len(jobs))
+        # The backup and the drill.
+        self.assertEqual(2, len(jobs))
+        self.assertIn(drill['job_id'], jobs)
+        self.assertEqual(result['job_id'], drill['job_id'])
         self.assertEqual([], leftovers)
         # The drill did not touch the repository's backups.
         self.assertEqual([backup['id']], [b['id'] for b in self.cli.json(
@@ -140,4 +142,67 @@ class TestDrill(DrillTestCase):
             backup['id'], '|'.join(d['name'] for d in backup['disks'])))
         jobs, leftovers = self.left_behind(backup['id'])
         self.assertEqual(2, len(jobs))
+        self.assertEqual([], leftovers)
+
+
+class TestDrillInterrupted(DrillTestCase):
+    """A drill killed with kill -9 while its throw-away server exists:
+    ``job resume`` finishes it, ``job abort`` undoes it; either way
+    nothing of it is left in the cloud."""
+
+    def kill_drill_before(self, backup_id, task):
+        """Start the drill, waiting before ``task``; kill -9 it there once
+        the throw-away server is ACTIVE; return the drill's job id."""
+        proc = self.cli.popen('--format', 'json', 'backup', 'verify',
+                              backup_id, '--drill', '--repository',
+                              self.repo, hang_before=task)
+
+        def server_up():
+            drills = [job for job in self.cli.json('job', 'list')
+                      if job['flow'] == 'backup-drill']
+            if not drills:
+                return None
+            tasks = {t['name']: t['state'] for t in self.cli.json(
+                'job', 'show', drills[0]['id'])['tasks']}
+            if tasks.get('wait-server-active') == 'SUCCESS':
+                return drills[0]['id']
+            return None
+
+        job_id = self.kill_9_when(proc, server_up, wait=300, interval=2)
+        servers = [srv for srv in self.conn.compute.servers(details=True)
+                   if (srv.metadata or {}).get(server_tasks.JOB_ID) ==
+                   job_id]
+        self.assertEqual(['drill-%s' % backup_id],
+                         [srv.name for srv in servers])
+        state = self.cli.json('job', 'show', job_id)['state']
+        self.assertEqual('INTERRUPTED', state)
+        return job_id
+
+    def test_kill_9_then_resume_finishes_and_cleans_up(self):
+        backup, _ = self.backed_up_server()
+        job_id = self.kill_drill_before(backup['id'],
+                                        'create-drill-root-image')
+
+        rc, out, err = self.cli.run('--format', 'json', 'job', 'resume',
+                                    job_id)
+
+        self.assertEqual(0, rc, err)
+        self.assertIn('"cleaned_up": true', out)
+        self.assertEqual('SUCCESS',
+                         self.cli.json('job', 'show', job_id)['state'])
+        jobs, leftovers = self.left_behind(backup['id'])
+        self.assertIn(job_id, jobs)
+        self.assertEqual([], leftovers)
+
+    def test_kill_9_then_abort_leaves_nothing(self):
+        backup, _ = self.backed_up_server()
+        job_id = self.kill_drill_before(backup['id'],
+                                        'wait-drill-root-captured')
+
+        aborted = self.cli.json('job', 'abort', job_id)
+
+        self.assertEqual(('REVERTED', {}), (aborted['state'],
+                                            aborted['failed_reverts']))
+        jobs, leftovers = self.left_behind(backup['id'])
+        self.assertIn(job_id, jobs)
         self.assertEqual([], leftovers)

@@ -1,0 +1,134 @@
+"""Drill flow: restore a backup onto a throw-away server, read its disks
+back through the cloud, compare them with the backup, delete it all.
+
+Shape::
+
+    verify-backup-data (optional: the repository check of ``backup verify``)
+    restore (the restore flow as a sub-flow: the server drill-<backup id>)
+    create-drill-root-image → wait-drill-root-captured
+        → wait-drill-root-image-active (root disk of an image-backed
+        server: Nova's createImage of the running server)
+    delete-drill-server (its volumes survive it and are released)
+    read-back-volumes (side by side, per restored volume <d>):
+        upload-drill-volume-<d> → wait-drill-image-<d>
+    compare-disks (side by side): compare-disk-<d>
+    check-drill-disks (a disk differing fails the drill)
+    clean-up (side by side): delete-drill-image-<d>, delete-drill-volume-<d>,
+        delete-restored-image-<root>
+    report-drill
+
+Store (plain data): ``cloud``, ``job_id``, ``backup_id``,
+``repository_url`` (as for a restore) and ``set_meta`` of the read-back
+root image (a transient snapshot set of the throw-away server). Every
+server, volume and image the drill creates carries its job id and is
+deleted by the revert of the task that created it: a failure or ``job
+abort`` leaves nothing. ``job resume`` of an interrupted drill finishes
+it, its own clean-up tasks included. The flow provides ``result``
+(``{'server_id', 'disks', 'cleaned_up'}``) and, with a repository check,
+``verification``.
+"""
+
+from taskflow.patterns import linear_flow
+from taskflow.patterns import unordered_flow
+
+from backup_flows import keys
+from backup_flows.cloud import server_definition as definition
+from backup_flows.flows import restore as restore_flow
+from backup_flows.flows import verify as verify_flow
+from backup_flows.tasks import drill as drill_tasks
+from backup_flows.tasks import image as image_tasks
+from backup_flows.tasks import server as server_tasks
+from backup_flows.tasks import volume as volume_tasks
+
+VERIFICATION = 'verification'
+DRILL_DISKS = 'drill_disks'
+
+
+def read_back_key(disk):
+    """Store key of the image ``disk`` (a planned restore disk) is read
+    back into."""
+    if disk['role'] == definition.ROLE_ROOT_IMAGE:
+        return keys.ROOT_IMAGE_ID
+    return 'drill_image_%s' % disk['disk']
+
+
+def _read_back_root():
+    return [image_tasks.CreateServerImage(name='create-drill-root-image'),
+            image_tasks.WaitForRootCaptured(
+                name='wait-drill-root-captured',
+                rebind={'image_id': keys.ROOT_IMAGE_ID}),
+            image_tasks.WaitForImageActive(
+                name='wait-drill-root-image-active',
+                rebind={'image_id': keys.ROOT_IMAGE_ID})]
+
+
+def _read_back_volume(disk):
+    name = disk['disk']
+    return linear_flow.Flow('read-back-%s' % name).add(
+        image_tasks.UploadVolumeToImage(
+            name='upload-drill-volume-%s' % name,
+            provides=read_back_key(disk),
+            inject={'spec': {'role': 'drill-read-back-%s' % name}},
+            rebind={'volume_id': restore_flow.volume_key(name)}),
+        image_tasks.WaitForImageActive(
+            name='wait-drill-image-%s' % name,
+            rebind={'image_id': read_back_key(disk)}))
+
+
+def _clean_up(disks):
+    clean = unordered_flow.Flow('clean-up')
+    for disk in disks:
+        name = disk['disk']
+        clean.add(image_tasks.DeleteImage(
+            name='delete-drill-image-%s' % name,
+            rebind={'image_id': read_back_key(disk)}))
+        if 'volume' in disk:
+            clean.add(volume_tasks.DeleteVolume(
+                name='delete-drill-volume-%s' % name,
+                rebind={'volume_id': restore_flow.volume_key(name)}))
+        else:
+            clean.add(image_tasks.DeleteImage(
+                name='delete-restored-image-%s' % name,
+                rebind={'image_id': restore_flow.image_key(name)}))
+    return clean
+
+
+def get_flow(disks, server, verify=None):
+    """Flow drilling a backup.
+
+    :param disks: and ``server``: the restore flow's arguments (see
+        :func:`backup_flows.flows.restore.get_flow`), planned for the
+        throw-away server.
+    :param verify: ``'quick'`` or ``'deep'`` to check the backup in the
+        repository first (``backup verify --drill``), None not to.
+    """
+    flow = linear_flow.Flow(keys.FLOW_BACKUP_DRILL)
+    if verify:
+        flow.add(verify_flow.verify_task(verify == 'deep',
+                                         provides=VERIFICATION))
+    flow.add(restore_flow.get_flow(disks, server))
+    if disks[0]['role'] == definition.ROLE_ROOT_IMAGE:
+        flow.add(*_read_back_root())
+    volumes = [disk for disk in disks if 'volume' in disk]
+    flow.add(server_tasks.DeleteServer(
+        name='delete-drill-server',
+        requires=[restore_flow.volume_key(d['disk']) for d in volumes]))
+    if volumes:
+        flow.add(unordered_flow.Flow('read-back-volumes').add(
+            *[_read_back_volume(disk) for disk in volumes]))
+    compare = unordered_flow.Flow('compare-disks')
+    for disk in disks:
+        compare.add(drill_tasks.CompareDiskWithBackup(
+            name='compare-disk-%s' % disk['disk'],
+            provides=drill_tasks.compared_key(disk['disk']),
+            inject={'disk': {key: disk[key]
+                             for key in ('disk', 'size', 'sha256')}},
+            rebind={'image_id': read_back_key(disk)}))
+    flow.add(compare)
+    flow.add(drill_tasks.CheckDrillDisks(
+        name='check-drill-disks', provides=DRILL_DISKS,
+        requires=[drill_tasks.compared_key(d['disk']) for d in disks],
+        inject={'disk_order': [d['disk'] for d in disks]}))
+    flow.add(_clean_up(disks))
+    flow.add(drill_tasks.ReportDrill(name='report-drill'))
+    return flow

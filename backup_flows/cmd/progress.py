@@ -202,7 +202,9 @@ class ProgressDisplay:
         try:
             columns = os.get_terminal_size(self._stream.fileno()).columns
         except (AttributeError, OSError, ValueError):
-            columns = shutil.get_terminal_size().columns
+            columns = 0
+        # 0: a terminal whose size was never set (a bare pty)
+        columns = columns or shutil.get_terminal_size().columns
         return max(20, columns - 1)
 
     def _redraw(self, now):

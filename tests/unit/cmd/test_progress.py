@@ -1,6 +1,8 @@
 """cmd/progress.py: progress lines from TaskFlow progress events."""
 
 import io
+import os
+import pty
 import threading
 
 import fixtures
@@ -123,6 +125,20 @@ class DisplayTestCase(testtools.TestCase):
         display.update(key, key[1], 1, _MIB)
         self.assertEqual(['write-disk-' + 'x' * 48],
                          screen(self.stream.getvalue()))
+
+    def test_a_terminal_of_unknown_size_is_80_wide(self):
+        self.useFixture(fixtures.EnvironmentVariable('COLUMNS'))
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+        self.addCleanup(os.close, slave)
+        stream = os.fdopen(os.dup(slave), 'w')
+        self.addCleanup(stream.close)
+        self.useFixture(fixtures.MockPatch(
+            'shutil.get_terminal_size',
+            return_value=os.terminal_size((80, 24))))
+        display = progress.ProgressDisplay(stream, clock=self.clock)
+        self.assertTrue(display.tty)
+        self.assertEqual(79, display._width())
 
     def test_plain_lines_are_sparse(self):
         display = self.display(tty=False)

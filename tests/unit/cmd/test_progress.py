@@ -231,9 +231,8 @@ class ListenerTestCase(testtools.TestCase):
                                                  'barrier': barrier})
         engine = engines.load(task)
         engine.run()
-        detail = engine.storage._flowdetail.find(
-            engine.storage.get_atom_uuid('copy-vda'))
-        self.assertEqual(1.0, detail.meta['progress'])
-        self.assertEqual({'disk': 'copy-vda', 'done': 2 * _MIB,
-                          'total': 2 * _MIB},
-                         detail.meta['progress_details']['details'])
+        self.assertEqual(1.0, engine.storage.get_task_progress('copy-vda'))
+        self.assertEqual({'at_progress': 1.0,
+                          'details': {'disk': 'copy-vda', 'done': 2 * _MIB,
+                                      'total': 2 * _MIB}},
+                         engine.storage.get_task_progress_details('copy-vda'))

@@ -160,13 +160,27 @@ def _rebuild_flow(job):
     return _with_injected_failure(flow)
 
 
+_listener_factories = []
+
+
+def add_listener_factory(factory):
+    """Attach ``factory(engine)``, a TaskFlow listener, to every engine
+    this process runs from now on (the CLI's progress lines); returns a
+    function that stops it."""
+    _listener_factories.append(factory)
+    return lambda: _listener_factories.remove(factory)
+
+
 def _load_engine(flow, flow_detail, book, backend, store=None):
     options = {}
     if CONF.engine.engine == 'parallel':
         options['executor'] = _shared_executor()
-    return taskflow.engines.load(
+    engine = taskflow.engines.load(
         flow, store=store, flow_detail=flow_detail, book=book,
         backend=backend, engine=CONF.engine.engine, **options)
+    for factory in _listener_factories:
+        factory(engine).register()
+    return engine
 
 
 _executor = None

@@ -16,9 +16,11 @@ from oslo_log import log as logging
 
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
+from backup_flows import operations
 from backup_flows.cmd import backup
 from backup_flows.cmd import common
 from backup_flows.cmd import job
+from backup_flows.cmd import progress
 from backup_flows.cmd import repository
 from backup_flows.cmd import restore
 from backup_flows.cmd import snapshot
@@ -99,9 +101,16 @@ def main(argv=None):
         _error(exc)
         return exceptions.EXIT_USAGE
     logging.setup(CONF, 'backup-flows')
+    # progress of long copies: lines on stderr, from the engines' events
+    display = progress.ProgressDisplay(sys.stderr)
+    display.capture_logging()
+    stop_progress = operations.add_listener_factory(display.listener)
 
     fn = CONF.category.action_fn
-    return run_command(lambda: fn(**common.fetch_func_args(fn)))
+    try:
+        return run_command(lambda: fn(**common.fetch_func_args(fn)))
+    finally:
+        stop_progress()
 
 
 def run_command(command):

@@ -3,3 +3,12 @@
 The only layer that imports ``backup_flows.engine``; ``cmd`` and ``api``
 call it.
 """
+
+from backup_flows import engine
+
+
+def add_listener_factory(factory):
+    """Attach ``factory(engine)``, a TaskFlow listener, to the engine of
+    every job this process runs (the CLI's progress lines); returns a
+    function that stops it."""
+    return engine.add_listener_factory(factory)

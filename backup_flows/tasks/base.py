@@ -105,3 +105,19 @@ class BackupFlowsTask(task.Task):
             cls.revert = _guarded(cls.__dict__['revert'])
         if 'execute' in cls.__dict__:
             cls.execute = _injectable(cls.__dict__['execute'])
+
+    def update_progress(self, progress, **details):
+        """Report progress (0.0 to 1.0) and small plain ``details`` (the
+        disk's name, bytes done and total).
+
+        TaskFlow saves both in the task's atom detail (``progress`` and
+        ``progress_details`` of its meta) and passes them to the listeners
+        of the task's notifier; callers throttle (see
+        :class:`backup_flows.progress.ProgressMeter`).
+        """
+        if not details:
+            super().update_progress(progress)
+            return
+        self.notifier.notify(task.EVENT_UPDATE_PROGRESS,
+                             dict(details, progress=min(1.0, max(0.0,
+                                                                 progress))))

@@ -318,9 +318,9 @@ class UploadDiskToImage(base.BackupFlowsTask):
                  disk['disk'], backup_id, disk['size'], image_id)
         with repository.open_repository(CONF, url=repository_url) as repo:
             chunks = repo.read_disk(backup_id, disk['disk'])
-            meter = progress.Progress('%s (%s)' % (disk['disk'],
-                                                   image_id[:8]),
-                                      total=disk['size'])
+            meter = progress.ProgressMeter(self.update_progress,
+                                           total=disk['size'],
+                                           disk=disk['disk'])
             digest = image_hash.StreamHash(image_hash.GLANCE_DEFAULT)
             body = _DiskBody(chunks, meter.add, digest)
             try:

@@ -161,8 +161,8 @@ class WriteDiskToRepository(base.BackupFlowsTask):
         conn = clients.connect(cloud)
         image = conn.image.get_image(image_id)
         what = 'Image %s of disk %s' % (image_id, disk['disk'])
-        meter = progress.Progress('%s (%s)' % (disk['disk'], image_id[:8]),
-                                  total=image.size)
+        meter = progress.ProgressMeter(self.update_progress,
+                                       total=image.size, disk=disk['disk'])
         digest = image_hash.StreamHash(image_hash.algorithm_of(image, what))
         response = conn.image.download_image(image_id, stream=True)
         try:

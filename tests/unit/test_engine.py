@@ -1,6 +1,7 @@
 from unittest import mock
 
 import fixtures
+from taskflow.listeners import capturing
 
 from backup_flows import conf
 from backup_flows import engine
@@ -24,6 +25,23 @@ class EngineTestCase(fake_flows.ToyJobTestCase):
         self.assertEqual({'steps': ['one', 'two', 'three']},
                          job.to_dict()['args'])
         self.assertEqual([job_id], [j.id for j in engine.list_jobs()])
+
+    def test_listener_factories_see_every_engine_until_removed(self):
+        made = []
+
+        def factory(tf_engine):
+            made.append(capturing.CaptureListener(tf_engine))
+            return made[-1]
+
+        remove = engine.add_listener_factory(factory)
+        self.addCleanup(lambda: factory in engine._listener_factories and
+                        remove())
+        self.run_toy()
+        self.assertEqual(1, len(made))
+        self.assertIn(('task', 'SUCCESS'), [v[:2] for v in made[0].values])
+        remove()
+        self.run_toy()
+        self.assertEqual(1, len(made))
 
     def test_failure_reverts_finished_tasks_in_reverse_order(self):
         error = self.assertRaises(exceptions.FlowFailed, self.run_toy,

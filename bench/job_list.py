@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from backup_flows import conf as bf_conf  # noqa: E402
-from backup_flows import persistence  # noqa: E402
+from backup_flows.engine import persistence  # noqa: E402
 
 
 def fill(backend, jobs, atoms):

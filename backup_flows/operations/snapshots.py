@@ -14,10 +14,10 @@ from backup_flows import clients
 from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import keys
-from backup_flows import persistence
 from backup_flows import plugins
 from backup_flows.cloud import servers
 from backup_flows.cloud import snapshot_sets as sets
+from backup_flows.engine import persistence
 
 LOG = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ import taskflow.engines
 
 from backup_flows import engine
 from backup_flows import exceptions
-from backup_flows import persistence
+from backup_flows.engine import jobs
+from backup_flows.engine import persistence
 
 from tests.unit import fake_flows
 
@@ -50,7 +51,7 @@ class ClaimTestCase(fake_flows.ToyJobTestCase):
         self.backend = persistence.get_backend()
 
     def test_a_claim_is_won_once(self):
-        me = engine._owner()
+        me = jobs.owner()
         self.assertTrue(persistence.claim(self.backend, 'job-1', me))
         self.assertFalse(persistence.claim(self.backend, 'job-1', me))
         seen = persistence.read_claim(self.backend, 'job-1')

@@ -1,16 +1,16 @@
-"""Runs backup-flows flows: the only module that touches TaskFlow engines.
+"""Runs backup-flows flows: the only package that touches TaskFlow engines
+and persistence.
 
 Every run is a *job*: one TaskFlow logbook holding one flow detail, both with
-the job's id. The flow detail's ``meta`` records the flow's plugin name and the
-plain arguments of its factory, so the same flow can be rebuilt and resumed
-from its persisted state by any process (here the CLI's ``job resume``; later a
-conductor claiming it from a jobboard).
+the job's id. The flow detail's ``meta`` holds the flow's factory and its
+plain arguments as ``taskflow.engines.save_factory_details`` records them, so
+any process can rebuild the flow and resume it from its persisted state (the
+CLI's ``job resume``, a stock TaskFlow engine or conductor). A job is run by
+the one process holding its claim (see :mod:`.persistence`); :mod:`.jobs`
+lists, shows and purges jobs.
 """
 
 import contextlib
-import datetime
-import os
-import socket
 import threading
 
 import futurist
@@ -26,119 +26,23 @@ from taskflow.types import failure
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import faults
-from backup_flows import keys
-from backup_flows import persistence
 from backup_flows import plugins
+from backup_flows.engine import jobs
+from backup_flows.engine import persistence
+from backup_flows.engine.jobs import INTERRUPTED  # noqa: F401 (engine API)
+from backup_flows.engine.jobs import RESUMABLE_STATES
+from backup_flows.engine.jobs import Job
+from backup_flows.engine.jobs import claim_alive
+from backup_flows.engine.jobs import failed_cleanups
+from backup_flows.engine.jobs import failed_reverts
+from backup_flows.engine.jobs import get_job  # noqa: F401 (engine API)
+from backup_flows.engine.jobs import list_jobs  # noqa: F401 (engine API)
+from backup_flows.engine.jobs import purge_jobs  # noqa: F401 (engine API)
 
 LOG = logging.getLogger(__name__)
 CONF = bf_conf.CONF
 
-# Job states shown to users: TaskFlow's flow states plus INTERRUPTED, a flow
-# left RUNNING by a process that no longer exists.
-INTERRUPTED = 'INTERRUPTED'
-RESUMABLE_STATES = (INTERRUPTED, states.PENDING, states.SUSPENDED,
-                    states.RESUMING)
-
 _executor_lock = threading.Lock()
-
-
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(
-        timespec='seconds')
-
-
-class Job:
-    """A persisted flow run, as shown by ``job list`` and ``job show``.
-
-    Built from its flow detail's id, state and meta (``job show`` and the
-    reverts also load the flow detail with its atoms; ``job list`` does
-    not) and its claim row (who runs it).
-    """
-
-    def __init__(self, job_id, state, meta, claim=None, flow_detail=None):
-        self.id = job_id
-        self.raw_state = state or states.PENDING
-        self.meta = dict(meta or {})
-        self.claim = claim
-        self.flow_detail = flow_detail
-
-    @classmethod
-    def from_detail(cls, flow_detail, claim=None):
-        return cls(flow_detail.uuid, flow_detail.state, flow_detail.meta,
-                   claim, flow_detail)
-
-    @property
-    def flow(self):
-        return self.meta.get('flow')
-
-    @property
-    def args(self):
-        """The keyword arguments of the job's flow factory."""
-        factory = self.meta.get('factory')
-        if factory:
-            return factory.get('kwargs') or {}
-        return self.meta.get('args') or {}
-
-    @property
-    def state(self):
-        if (self.raw_state in (states.RUNNING, states.REVERTING)
-                and not claim_alive(self.claim)):
-            return INTERRUPTED
-        return self.raw_state
-
-    def to_dict(self):
-        job = {
-            'id': self.id,
-            'flow': self.flow,
-            'state': self.state,
-            'created_at': self.meta.get('created_at'),
-            'updated_at': self.meta.get('updated_at'),
-            'args': self.args,
-            'error': self.meta.get('error'),
-            # {task: error} of reverts that failed: what they should have
-            # removed may be left in the cloud, tagged with the job id
-            'failed_reverts': self.meta.get('failed_reverts') or {},
-            # {task: error} of best-effort cleanups that failed after the
-            # commit point: `job cleanup` removes what they left
-            'failed_cleanups': self.meta.get('failed_cleanups') or {},
-        }
-        if self.claim and self.state in (states.RUNNING, states.REVERTING):
-            job['owner'] = '%(host)s pid %(pid)s' % self.claim
-        if self.flow_detail is not None:
-            job['tasks'] = [{'name': ad.name, 'state': ad.state}
-                            for ad in self.flow_detail]
-        return job
-
-
-def claim_alive(claim):
-    """Whether the process holding ``claim`` (a claim row) still runs it:
-    on this host, checked directly; on another, by its heartbeat."""
-    if claim is None:
-        return False
-    if claim['host'] != socket.gethostname():
-        return persistence.claim_age(claim) < CONF.engine.claim_timeout
-    try:
-        os.kill(claim['pid'], 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return _process_start(claim['pid']) == claim['started']
-
-
-def _process_start(pid):
-    """Start time of a process in clock ticks (tells reused pids apart)."""
-    try:
-        with open('/proc/%d/stat' % pid) as stat:
-            return int(stat.read().rsplit(')', 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _owner():
-    pid = os.getpid()
-    return {'host': socket.gethostname(), 'pid': pid,
-            'started': _process_start(pid)}
 
 
 def _with_injected_failure(flow):
@@ -195,13 +99,6 @@ def _shared_executor():
         return _executor
 
 
-def _save_meta(backend, flow_detail, **changes):
-    flow_detail.meta.update(changes)
-    flow_detail.meta['updated_at'] = _now()
-    with contextlib.closing(backend.get_connection()) as conn:
-        conn.update_flow_details(flow_detail)
-
-
 def run_flow(flow_name, flow_args, store, job_id=None):
     """Run a flow to completion as a new job and return its job id and store.
 
@@ -222,11 +119,11 @@ def run_flow(flow_name, flow_args, store, job_id=None):
     flow = _with_injected_failure(factory(**flow_args))
     book = models.LogBook(flow_name, uuid=job_id)
     flow_detail = models.FlowDetail(flow_name, uuid=job_id)
-    flow_detail.meta.update({'flow': flow_name, 'created_at': _now()})
+    flow_detail.meta.update({'flow': flow_name, 'created_at': jobs.now()})
     taskflow.engines.save_factory_details(flow_detail, factory, [],
                                           flow_args)
     book.add(flow_detail)
-    owner = _owner()
+    owner = jobs.owner()
     if not persistence.claim(backend, job_id, owner):
         raise _taken(backend, job_id)
     with _running(backend, job_id, owner):
@@ -295,7 +192,7 @@ def _take_over(backend, job, refusal, verb):
         raise refusal(job_id=job.id,
                       reason='it is %s (only an interrupted job can be %s)'
                              % (job.state, verb))
-    owner = _owner()
+    owner = jobs.owner()
     if not persistence.claim(backend, job.id, owner, taken_over=job.claim):
         raise _taken(backend, job.id)
     return owner
@@ -319,34 +216,12 @@ def _reload(job_id, refusal, verb, stamp):
                           reason='it is %s (only an interrupted job can be '
                                  '%s)' % (job.raw_state, verb))
         flow = _rebuild_flow(job)
-        _save_meta(backend, job.flow_detail, **{stamp: _now()})
+        jobs.save_meta(backend, job.flow_detail, **{stamp: jobs.now()})
         engine = _load_engine(flow, job.flow_detail, book, backend)
     except BaseException:
         persistence.release(backend, job_id, owner)
         raise
     return job, backend, job.flow_detail, engine, flow, owner
-
-
-def failed_reverts(flow_detail):
-    """{atom name: error} of the reverts of a job that failed (their
-    guarded revert returned the REVERT_FAILED marker)."""
-    found = {}
-    for atom in flow_detail:
-        result = getattr(atom, 'revert_results', None)
-        if isinstance(result, dict) and keys.REVERT_FAILED in result:
-            found[atom.name] = result[keys.REVERT_FAILED]
-    return found
-
-
-def failed_cleanups(flow_detail):
-    """{atom name: error} of the best-effort tasks of a job that failed
-    (they returned the CLEANUP_FAILED marker)."""
-    found = {}
-    for atom in flow_detail:
-        result = atom.results if atom.state == states.SUCCESS else None
-        if isinstance(result, dict) and keys.CLEANUP_FAILED in result:
-            found[atom.name] = result[keys.CLEANUP_FAILED]
-    return found
 
 
 def _atoms(flow):
@@ -432,7 +307,7 @@ def _run(engine, backend, flow_detail, flow_name):
     except Exception as exc:
         cause = _root_cause(exc)
         failed = failed_reverts(flow_detail)
-        _save_meta(backend, flow_detail, error=str(cause),
+        jobs.save_meta(backend, flow_detail, error=str(cause),
                    failed_reverts=failed)
         LOG.debug('Job %s (%s) failed', flow_detail.uuid, flow_name,
                   exc_info=True)
@@ -445,7 +320,8 @@ def _run(engine, backend, flow_detail, flow_name):
         raise exceptions.FlowFailed(flow=flow_name, job_id=flow_detail.uuid,
                                     reason=cause)
     cleanups = failed_cleanups(flow_detail)
-    _save_meta(backend, flow_detail, error=None, failed_cleanups=cleanups)
+    jobs.save_meta(backend, flow_detail, error=None,
+                   failed_cleanups=cleanups)
     if cleanups:
         LOG.warning('Job %s (%s) finished; cleanup incomplete (%s): run '
                     '`backup-flows-manage job cleanup`', flow_detail.uuid,
@@ -460,62 +336,3 @@ def _root_cause(exc):
     return exc
 
 
-def get_job(job_id):
-    """The job ``job_id`` with its flow detail and atoms."""
-    backend = persistence.get_backend()
-    with contextlib.closing(backend.get_connection()) as conn:
-        try:
-            book = conn.get_logbook(job_id)
-        except tf_exc.NotFound:
-            raise exceptions.JobNotFound(job_id=job_id)
-    flow_detail = book.find(job_id)
-    if flow_detail is None:
-        raise exceptions.JobNotFound(job_id=job_id)
-    return Job.from_detail(flow_detail,
-                           persistence.read_claim(backend, job_id))
-
-
-def list_jobs():
-    """Return every job, oldest first (without their atoms: two queries
-    whatever the number of jobs)."""
-    backend = persistence.get_backend()
-    claims = persistence.read_claims(backend)
-    jobs = [Job(uuid, state, meta, claims.get(uuid))
-            for uuid, _name, state, meta
-            in persistence.list_flow_details(backend)]
-    return sorted(jobs, key=lambda job: job.meta.get('created_at') or '')
-
-
-# Jobs `job purge` deletes: ended, and nothing of theirs left to clean up
-# (`job cleanup` needs the record of a job whose revert or cleanup failed).
-PURGEABLE_STATES = (states.SUCCESS, states.REVERTED)
-
-
-def _ended_before(job, cutoff):
-    stamp = job.meta.get('updated_at') or job.meta.get('created_at')
-    return bool(stamp) and datetime.datetime.fromisoformat(stamp) < cutoff
-
-
-def purge_jobs(older_than_days, dry_run=False):
-    """Delete the records of jobs that ended ``older_than_days`` ago or
-    more. Returns (purged, kept): the jobs deleted (or, with ``dry_run``,
-    that would be) and the old ones kept, with why."""
-    cutoff = (datetime.datetime.now(datetime.timezone.utc) -
-              datetime.timedelta(days=older_than_days))
-    purged, kept = [], []
-    for job in list_jobs():
-        if not _ended_before(job, cutoff):
-            continue
-        if job.state not in PURGEABLE_STATES:
-            kept.append((job, 'it is %s' % job.state))
-        elif job.meta.get('failed_reverts') or job.meta.get(
-                'failed_cleanups'):
-            kept.append((job, 'it left resources behind (job cleanup)'))
-        else:
-            purged.append(job)
-    if not dry_run:
-        persistence.delete_jobs(persistence.get_backend(),
-                                [job.id for job in purged])
-        LOG.info('Purged %d jobs that ended more than %d days ago',
-                 len(purged), older_than_days)
-    return purged, kept

@@ -18,7 +18,9 @@ CONF = conf.CONF
 JOB = 'job-1'
 
 
-class FlowLockTestCase(testtools.TestCase):
+class RepositoryTaskTestCase(testtools.TestCase):
+    """A file repository under a temporary directory; ``commit`` backs
+    bytes up through the tasks as a backup flow does."""
 
     def setUp(self):
         super().setUp()
@@ -56,6 +58,9 @@ class FlowLockTestCase(testtools.TestCase):
         return task.execute(self.url, '20260101T000000.000000Z-00000001',
                             'srv', meta, ['vda'], job_id=JOB,
                             written_vda=self.written(data))
+
+
+class FlowLockTestCase(RepositoryTaskTestCase):
 
     def test_prune_cannot_run_while_the_flow_holds_it(self):
         task = repo_tasks.HoldRepositoryLock(name='hold-repository-lock')

@@ -11,6 +11,7 @@ from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.tasks import snapshot_set as set_tasks
 
 from tests.unit import fake_sdk
+from tests.unit.tasks import taskcase
 
 
 class RecordImageAsSetMemberTestCase(fake_sdk.ConnectedTestCase):
@@ -102,3 +103,45 @@ class RecordSnapshotSetTestCase(fake_sdk.ConnectedTestCase):
         self.set_props.assert_called_once()
         self.assertEqual(
             2, self.conn.block_storage.set_snapshot_metadata.call_count)
+
+
+class MarkSnapshotSetDeletingTestCase(taskcase.TaskTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.task = set_tasks.MarkSnapshotSetDeleting(name='mark-deleting')
+        image = sets.member_metadata(SET_META, sets.ROLE_ROOT_IMAGE,
+                                     status=sets.STATUS_AVAILABLE)
+        self.cloud.add_image('img1', properties=image)
+        self.cloud.add_volume('v1')
+        self.cloud.add_snapshot('s1', 'v1', metadata=sets.member_metadata(
+            SET_META, sets.ROLE_VOLUME, volume_id='v1',
+            status=sets.STATUS_AVAILABLE))
+        other = dict(SET_META, set_id='other-set')
+        self.cloud.add_snapshot('s2', 'v1', metadata=sets.member_metadata(
+            other, sets.ROLE_VOLUME, volume_id='v1',
+            status=sets.STATUS_AVAILABLE))
+
+    def statuses(self):
+        return (self.cloud.images['img1']['properties'][sets.STATUS],
+                self.cloud.snapshots['s1']['metadata'][sets.STATUS],
+                self.cloud.snapshots['s2']['metadata'][sets.STATUS])
+
+    def test_every_member_of_the_set_is_marked_then_unmarked(self):
+        self.task.execute('cloud', 'set1')
+        self.assertEqual(('deleting', 'deleting', 'available'),
+                         self.statuses())
+        self.task.revert(None, 'cloud', 'set1')
+        self.assertEqual(('available', 'available', 'available'),
+                         self.statuses())
+
+    def test_a_member_that_cannot_be_marked_fails_the_task(self):
+        self.cloud.fail('block_storage.set_snapshot_metadata')
+        self.assertRaises(sdk_exc.HttpException, self.task.execute,
+                          'cloud', 'set1')
+
+    def test_the_revert_swallows_its_errors(self):
+        self.task.execute('cloud', 'set1')
+        self.assertRevertSwallows(self.task,
+                                  'block_storage.set_snapshot_metadata',
+                                  None, 'cloud', 'set1')

@@ -23,6 +23,8 @@ SERVER_ID = 'server_id'
 SET_ID = 'set_id'
 SET_META = 'set_meta'
 SERVER_STATE = 'server_state'
+# time.time() just before planning read the server: how fresh its facts are
+PLANNED_AT = 'planned_at'
 ROOT_IMAGE_ID = 'root_image_id'
 REPOSITORY_URL = 'repository_url'
 BACKUP_ID = 'backup_id'

@@ -60,6 +60,18 @@ def _attachments(conn, server_id):
         key=lambda att: att['device'] or '')
 
 
+def _first_use(listing, **query):
+    """One cheap request to a service (one page of one of its resources):
+    it discovers the endpoint's version and has the service validate the
+    token, costs every service's first request pays; the answer is not
+    used. A failure is left to the real requests."""
+    try:
+        next(iter(listing(**query)), None)
+    except Exception:
+        LOG.debug('First request (%s) failed', listing.__name__,
+                  exc_info=True)
+
+
 def _volumes(conn, attachments):
     """{volume id: volume}; the volumes are looked up side by side."""
     if not attachments:
@@ -80,11 +92,16 @@ def describe(conn, name_or_id):
 
     After the server, its attachments, its image and its volumes are
     looked up side by side: each service checks a new token on first use,
-    and planning waits for the slowest instead of the sum.
+    and planning waits for the slowest instead of the sum. Glance and
+    Cinder are sent a first request while Nova is asked for the server
+    (:func:`_first_use`), so their first-use costs overlap Nova's too.
     """
-    server = find_server(conn, name_or_id)
-    image_id = (server.image or {}).get('id')
-    with futures.ThreadPoolExecutor(1) as pool:
+    with futures.ThreadPoolExecutor(2) as pool:
+        pool.submit(_first_use, conn.image.images, limit=1)
+        pool.submit(_first_use, conn.block_storage.volumes, details=False,
+                    limit=1)
+        server = find_server(conn, name_or_id)
+        image_id = (server.image or {}).get('id')
         agent = (pool.submit(_image_agent_facts, conn, image_id)
                  if image_id else None)
         attachments = _attachments(conn, server.id)

@@ -7,6 +7,7 @@ nothing left behind.
 
 import dataclasses
 import datetime
+import time
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
@@ -92,6 +93,7 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None,
     conn = clients.check_cloud(cloud)
     with open_repository(url) as repo:
         url = repo.url
+    planned_at = time.time()
     facts = servers.describe(conn, server)
     servers.check_stable(facts, 'back up')
     server_definition.check_local_disks(facts, local_disks)
@@ -120,6 +122,7 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None,
                  'quiesce': plan['mode'], 'planned_status': plan['status'],
                  'disks': disks}
     store = {keys.CLOUD: clients.resolved_cloud(cloud),
+             keys.PLANNED_AT: planned_at,
              keys.SERVER_ID: facts['id'], keys.SET_META: set_meta,
              keys.SET_ID: set_meta['set_id'],
              keys.JOB_ID: job_id, keys.REPOSITORY_URL: url,

@@ -6,6 +6,7 @@ before anything is created, so bad input fails with nothing left behind.
 
 import datetime
 import re
+import time
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
@@ -48,6 +49,7 @@ def create(server, name=None, quiesce='none', ttl=None,
     strategy = plugins.load_quiesce(quiesce)
     persistence.open_backend_in_background()
     conn = clients.check_cloud(cloud)
+    planned_at = time.time()
     facts = servers.describe(conn, server)
     servers.check_stable(facts, 'snapshot')
     plan = strategy.plan(facts, require_consistency)
@@ -72,6 +74,7 @@ def create(server, name=None, quiesce='none', ttl=None,
     flow_args = {'root': facts['root'], 'volumes': facts['volumes'],
                  'quiesce': plan['mode'], 'planned_status': plan['status']}
     store = {keys.CLOUD: clients.resolved_cloud(cloud),
+             keys.PLANNED_AT: planned_at,
              keys.SERVER_ID: facts['id'], keys.SET_META: set_meta}
     LOG.info('Snapshot set %s of server %s: %s consistency (%s)',
              set_id, facts['id'], plan['consistency'], plan['mode'])

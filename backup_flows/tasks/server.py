@@ -1,6 +1,7 @@
 """Tasks acting on Nova servers."""
 
 import re
+import time
 
 from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
@@ -41,17 +42,30 @@ def wait_for_server_status(conn, server_id, status):
         failed=('error',))
 
 
+# Seconds during which the facts planning read stand for the server's
+# state: a job's first run starts well within it, a resumed one never.
+PLANNED_FACTS_FRESH = 10.0
+
+
 class CheckServerReady(base.BackupFlowsTask):
     """Check the server exists, is stable and record its prior state.
+
+    Right after planning checked the server (``planned_at`` less than
+    ``PLANNED_FACTS_FRESH`` seconds ago) the planned status is recorded
+    without reading the server again; a resumed job reads it.
 
     Reversion strategy: nothing to undo (reads only).
     """
 
     default_provides = keys.SERVER_STATE
 
-    def execute(self, cloud, server_id, planned_status=None):
+    def execute(self, cloud, server_id, planned_status=None,
+                planned_at=None):
         """``planned_status``: the status the job's consistency was planned
         from; a server that left it since is refused (plan again)."""
+        if (planned_status and planned_at is not None and
+                0 <= time.time() - planned_at < PLANNED_FACTS_FRESH):
+            return {'status': planned_status}
         server = get_server(clients.connect(cloud), server_id)
         if server.status not in STABLE_STATUSES or server.task_state:
             raise exceptions.InvalidServerState(

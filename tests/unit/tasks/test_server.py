@@ -1,5 +1,6 @@
 """tasks/server.py: checks, power changes, rebuild, restored servers."""
 
+import time
 from unittest import mock
 
 from openstack import exceptions as sdk_exc
@@ -31,6 +32,24 @@ class CheckServerReadyTestCase(taskcase.TaskTestCase):
         self.assertEqual({'status': 'SHUTOFF'},
                          self.task.execute('c', 'srv', 'SHUTOFF'))
         self.conn.compute.get_server.assert_called_once_with('srv')
+
+    def test_facts_planned_a_moment_ago_are_not_read_again(self):
+        self.cloud.add_server('srv', status='ACTIVE')
+        self.assertEqual({'status': 'PAUSED'},
+                         self.task.execute('c', 'srv', 'PAUSED',
+                                           planned_at=time.time() - 1))
+        self.conn.compute.get_server.assert_not_called()
+
+    def test_a_resumed_job_reads_the_server_again(self):
+        self.cloud.add_server('srv', status='ACTIVE')
+        for planned_at in (time.time() - 3600, time.time() + 60, None):
+            self.assertRaises(exceptions.InvalidServerState,
+                              self.task.execute, 'c', 'srv', 'PAUSED',
+                              planned_at=planned_at)
+        self.assertEqual(3, self.conn.compute.get_server.call_count)
+
+    def test_the_flow_hands_it_the_planning_time_from_the_store(self):
+        self.assertIn(keys.PLANNED_AT, self.task.optional)
 
     def test_a_server_busy_or_in_error_is_refused(self):
         self.cloud.add_server('srv', status='ERROR')

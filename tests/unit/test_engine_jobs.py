@@ -100,7 +100,7 @@ class ClaimTestCase(fake_flows.ToyJobTestCase):
                                           taken_over=seen))
         with self.backend.engine.begin() as conn:
             conn.execute(persistence.CLAIMS.update().values(
-                heartbeat_at=persistence._utcnow() - datetime.timedelta(
+                heartbeat_at=persistence.utcnow() - datetime.timedelta(
                     seconds=heartbeat_age)))
         return job_id
 

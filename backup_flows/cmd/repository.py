@@ -26,8 +26,8 @@ _CHECK_FIELDS = ['ok', 'deep', 'backups', 'chunks_checked', 'packs_checked',
                  'bad_chunks', 'unreferenced_packs']
 _REPAIR_FIELDS = ['dropped_copies', 'packs_rewritten', 'packs_deleted']
 _GC_FIELDS = ['dry_run', 'packs_deleted', 'packs_repacked', 'packs_pending',
-              'packs_too_young', 'bytes_freed', 'unreadable_packs', 'grace',
-              'job_id']
+              'packs_too_young', 'bytes_freed', 'temporaries_deleted',
+              'unreadable_packs', 'grace', 'job_id']
 
 
 def _repository_arg():

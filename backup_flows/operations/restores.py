@@ -339,9 +339,11 @@ def plan(backup_id, server_name=None, flavor=None, networks=None,
     'cloud_label', 'url', 'disks', 'server' (the restore flow's arguments),
     'flavor', 'networks', 'availability_zone', 'warnings'}``."""
     url = repository_url or repository.default_url(CONF)
+    # the backup first: a wrong id or repository is bad input, whatever
+    # the state of the cloud
+    manifest = _read_manifest(url, backup_id)
     cloud = clients.resolved_cloud(target_cloud)
     conn = clients.check_cloud(cloud)
-    manifest = _read_manifest(url, backup_id)
     mapping = _Plan(conn, cloud or '(default)', backup_id, manifest)
     original = mapping.server
     name = server_name or original.get('name') or 'restored-%s' % backup_id

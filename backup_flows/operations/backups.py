@@ -135,7 +135,11 @@ def created(store):
     """What a finished backup job made, from its flow store: the backup's
     dict and its transient set's fate (``transient_set``); ``create`` and
     ``job resume`` return it."""
-    return dict(show(store[keys.BACKUP_ID], store[keys.REPOSITORY_URL]),
+    backup_id = store[keys.BACKUP_ID]
+    if isinstance(backup_id, list):
+        # given to the flow and provided by commit-backup: both values
+        backup_id = backup_id[-1]
+    return dict(show(backup_id, store[keys.REPOSITORY_URL]),
                 transient_set=transient_set_report(store[keys.JOB_ID],
                                                    store[keys.SET_ID]))
 

@@ -17,7 +17,9 @@ def job(flow, **args):
 class ResultTestCase(testtools.TestCase):
 
     def test_backup_create_as_the_command(self):
-        store = {keys.BACKUP_ID: 'b-1', keys.REPOSITORY_URL: 'file:///r',
+        # the id is given to the flow and provided by commit-backup
+        store = {keys.BACKUP_ID: ['b-1', 'b-1'],
+                 keys.REPOSITORY_URL: 'file:///r',
                  keys.JOB_ID: 'job-1', keys.SET_ID: 'set-1'}
         with mock.patch('backup_flows.operations.backups.show',
                         return_value={'id': 'b-1'}) as show, \

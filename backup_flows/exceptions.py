@@ -11,13 +11,18 @@ EXIT_USAGE = 2
 
 
 class BackupFlowsError(Exception):
-    """Base of every expected error; ``msg_fmt`` is filled from kwargs."""
+    """Base of every expected error; ``msg_fmt`` is filled from kwargs.
+
+    ``report``: plain data the failing operation knows beyond the message
+    (e.g. a verification's problems); the CLI's JSON error report adds it.
+    """
 
     msg_fmt = 'An unknown error occurred.'
     exit_code = EXIT_FAILED
 
     def __init__(self, message=None, **kwargs):
         self.kwargs = kwargs
+        self.report = {}
         if message is None:
             message = self.msg_fmt % kwargs
         super().__init__(message)

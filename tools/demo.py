@@ -115,8 +115,9 @@ def main():
         server = volume = None
 
         print('9. Restoring the backup onto a new server')
-        restored = json.loads(manage(env, '--format', 'json', 'restore',
-                                     backup['id'], '--name', 'demo-restored'))
+        restored = json.loads(manage(env, '--format', 'json', 'backup',
+                                     'restore', backup['id'], '--name',
+                                     'demo-restored'))
         server = conn.compute.get_server(restored['server_id'])
         restored_volumes = restored['volume_ids']
         print('   new server %s (%s), volumes %s' % (

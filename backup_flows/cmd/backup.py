@@ -1,6 +1,8 @@
-"""CLI category ``backup``: server backups in the repository."""
+"""CLI category ``backup``: the lifecycle of server backups (create, list,
+show, verify, restore, delete, prune)."""
 
 from backup_flows.cmd import common
+from backup_flows.cmd import restore as restore_cmd
 from backup_flows.cmd.common import args
 from backup_flows.operations import backups
 from backup_flows.operations import drills
@@ -36,6 +38,12 @@ def _disks_cell(result):
                                for d in result.get('disks', [])])
 
 
+def print_created(result):
+    """Print a backup as ``backup create`` does (also ``job resume``)."""
+    common.print_item(_disks_cell(result) if not common.json_output()
+                      else result, _FIELDS + ['transient_set'])
+
+
 class BackupCommands:
     """Server backups: every disk and the server's definition, kept in an
     independent, deduplicated repository."""
@@ -44,8 +52,8 @@ class BackupCommands:
     @_repository_arg()
     @args('--quiesce', metavar='MODE',
           help='How the server is held still while its transient snapshot '
-               'is taken: none, pause, guest-agent, stop (default: '
-               '[backup] quiesce, pause).')
+               'is taken: %s (default: [backup] quiesce, pause).'
+               % common.QUIESCE_HELP)
     @args('--tag', dest='tags', action='append', metavar='TAG',
           help='Tag the backup (repeatable).')
     @args('--require-consistency', dest='require_consistency',
@@ -56,18 +64,18 @@ class BackupCommands:
     def create(self, server, url=None, quiesce=None, tags=None,
                require_consistency=False):
         """Back up a server: root disk, every volume and its definition."""
-        result = backups.create(server, url=common.url(url), quiesce=quiesce,
+        result = backups.create(server, url=common.url(url),
+                                quiesce=common.quiesce_mode(quiesce),
                                 tags=tags or (),
                                 require_consistency=require_consistency)
-        common.print_item(_disks_cell(result) if not common.json_output()
-                          else result, _FIELDS + ['transient_set'])
+        print_created(result)
 
     @args('--server', metavar='SERVER',
           help='Only this server\'s backups (name, or id also of a deleted '
                'server).')
     @_repository_arg()
     def list(self, server=None, url=None):
-        """List backups, oldest first."""
+        """List backups, oldest first (damaged ones too)."""
         common.print_list(
             backups.list_backups(server=server, url=common.url(url)),
             _LIST_COLUMNS)
@@ -83,7 +91,7 @@ class BackupCommands:
     @args('backup_id', metavar='ID', help='Backup id.')
     @_repository_arg()
     def delete(self, backup_id, url=None):
-        """Delete a backup (its data is reclaimed by prune)."""
+        """Delete a backup (its data is reclaimed by prune or gc)."""
         common.print_item(backups.delete(backup_id, url=common.url(url)))
 
     @args('backup_id', metavar='ID', help='Backup id.')
@@ -95,44 +103,37 @@ class BackupCommands:
                'disks back through the cloud and compare them with the '
                'backup; the server, its volumes and image are deleted.')
     def verify(self, backup_id, url=None, deep=False, drill=False):
-        """Verify a backup; exit 1 naming the damaged disks if any."""
+        """Verify a backup; exit 1 naming the damaged disks if any (with
+        --format json, the problems are printed too)."""
         if drill:
             result = drills.verify(backup_id, url=common.url(url), deep=deep)
         else:
             result = backups.verify(backup_id, url=common.url(url), deep=deep)
         common.print_item(result)
 
+    @restore_cmd.restore_command
+    def restore(self, backup_id, server_name=None, flavor=None,
+                networks=None, availability_zone=None, volume_type=None,
+                target_cloud=None, repository_url=None):
+        # the help is restore_cmd.DESCRIPTION
+        restore_cmd.restore(backup_id, server_name=server_name,
+                            flavor=flavor, networks=networks,
+                            availability_zone=availability_zone,
+                            volume_type=volume_type,
+                            target_cloud=target_cloud,
+                            repository_url=repository_url)
+
     @args('--server', metavar='SERVER',
           help='Apply the policy to this server\'s backups only.')
     @_repository_arg()
-    @args('--keep-last', metavar='N',
-          help='Keep the N newest backups.')
-    @args('--keep-hourly', metavar='N',
-          help='Keep one per hour for N hours.')
-    @args('--keep-daily', metavar='N',
-          help='Keep one per day for N days.')
-    @args('--keep-weekly', metavar='N',
-          help='Keep one per week for N weeks.')
-    @args('--keep-monthly', metavar='N',
-          help='Keep one per month for N months.')
-    @args('--keep-yearly', metavar='N',
-          help='Keep one per year for N years.')
+    @common.retention_args
     @args('--dry-run', action='store_true', default=False,
-          help='Only show what would be forgotten.')
-    def prune(self, server=None, url=None, keep_last=None, keep_hourly=None,
-              keep_daily=None, keep_weekly=None, keep_monthly=None,
-              keep_yearly=None, dry_run=False):
-        """Forget backups by retention policy (default: [backup] keep_*)
-        and reclaim the data no backup uses."""
-        given = {}
-        for option, value in (('last', keep_last), ('hourly', keep_hourly),
-                              ('daily', keep_daily), ('weekly', keep_weekly),
-                              ('monthly', keep_monthly),
-                              ('yearly', keep_yearly)):
-            if value is not None:
-                given['keep_' + option] = common.count(
-                    value, '--keep-' + option)
-        policy = backups.policy_from(**given)
+          help='Only show what would be forgotten and freed.')
+    def prune(self, server=None, url=None, dry_run=False, **keep):
+        """Forget backups by retention policy, per server (default:
+        [backup] keep_*), then reclaim the data no backup uses (as
+        "repository gc")."""
+        policy = backups.policy_from(**common.retention(**keep))
         result = backups.prune(policy, server=server, url=common.url(url),
                                dry_run=dry_run)
         common.print_item(result)

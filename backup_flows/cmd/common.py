@@ -8,10 +8,12 @@ action's help.
 import json
 import sys
 
+from oslo_config import cfg
 import wcwidth
 
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
+from backup_flows import plugins
 
 CONF = bf_conf.CONF
 
@@ -80,6 +82,60 @@ def count(value, option):
     return number
 
 
+def choice(value, option, choices):
+    """``value`` of the CLI option ``option`` when it is one of
+    ``choices`` (``None`` when not given); else one error line (argparse's
+    ``choices`` would print its usage over several lines)."""
+    if value is not None and value not in choices:
+        raise exceptions.InvalidInput(
+            reason='%s %r is not one of: %s'
+                   % (option, value, ', '.join(choices)))
+    return value
+
+
+def quiesce_mode(value):
+    """``--quiesce``: ``None`` (the default) or an installed quiesce
+    plugin's name; anything else is one error line (exit 2)."""
+    if value is None:
+        return None
+    return choice(value, '--quiesce',
+                  plugins.available(plugins.QUIESCE))
+
+
+QUIESCE_HELP = ('an installed backup_flows.quiesce plugin: none (crash), '
+                'pause (all disks at one instant), guest-agent (filesystems '
+                'frozen), stop (cold), or a plugin of your own')
+
+
+# The retention options: (name, help). Counts are per server.
+RETENTION_OPTIONS = (
+    ('keep_last', 'Keep the N newest backups of each server.'),
+    ('keep_hourly', 'Keep the newest backup of each of the last N hours '
+                    'that have one.'),
+    ('keep_daily', 'The same per day.'),
+    ('keep_weekly', 'The same per ISO week.'),
+    ('keep_monthly', 'The same per month.'),
+    ('keep_yearly', 'The same per year.'),
+)
+
+
+def retention_args(func):
+    """Declare the ``--keep-*`` options of an action; its arguments of the
+    same names go through :func:`retention`."""
+    for name, text in reversed(RETENTION_OPTIONS):
+        func = args('--' + name.replace('_', '-'), metavar='N',
+                    help=text)(func)
+    return func
+
+
+def retention(**given):
+    """The retention counts given on the command line, validated:
+    ``{'keep_last': n, ...}`` with only the options given; a value that is
+    not a count is one error line (exit 2)."""
+    return {name: count(value, '--' + name.replace('_', '-'))
+            for name, value in given.items() if value is not None}
+
+
 def url(value):
     """A repository URL given on the command line: ``None`` when not
     given; an empty one is refused (it would mean the default)."""
@@ -97,8 +153,12 @@ def fetch_func_args(func):
 
 
 def json_output():
-    """Whether --format json was asked for."""
-    return CONF.format == 'json'
+    """Whether --format json was asked for (never before the CLI's own
+    options are registered)."""
+    try:
+        return CONF.format == 'json'
+    except cfg.NoSuchOptError:
+        return False
 
 
 def _cell(value):

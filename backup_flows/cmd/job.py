@@ -2,16 +2,30 @@
 
 from backup_flows import engine
 from backup_flows import exceptions
+from backup_flows import keys
 from backup_flows import plugins
+from backup_flows.cmd import backup
 from backup_flows.cmd import common
+from backup_flows.cmd import restore
+from backup_flows.cmd import snapshot
 from backup_flows.cmd.common import args
 from backup_flows.operations import cleanup as cleanup_op
+from backup_flows.operations import jobs
+
+# How the command that starts a flow prints its result; the others print
+# it as one item.
+_PRINTERS = {
+    keys.FLOW_BACKUP_CREATE: backup.print_created,
+    keys.FLOW_RESTORE: restore.print_restored,
+    keys.FLOW_SNAPSHOT_CREATE: snapshot.print_set,
+    keys.FLOW_SNAPSHOT_EXPIRE: snapshot.print_expired,
+}
 
 
-def print_job_result(result):
-    """Print what a finished flow handed back, if anything."""
-    if result:
-        common.print_item(result)
+def print_job_result(flow, result):
+    """Print a resumed job's result as the command that started it
+    does."""
+    _PRINTERS.get(flow, common.print_item)(result)
 
 
 class JobCommands:
@@ -30,10 +44,9 @@ class JobCommands:
 
     @args('job_id', metavar='JOB_ID', help='Job id.')
     def resume(self, job_id):
-        """Resume an interrupted job from its persisted state."""
-        store = engine.resume_job(job_id)
-        print_job_result(store.get('result'))
-
+        """Resume an interrupted job from its persisted state; print its
+        result as the command that started it does."""
+        print_job_result(*jobs.resume(job_id))
 
     @args('job_id', metavar='JOB_ID', help='Job id.')
     def abort(self, job_id):
@@ -42,7 +55,6 @@ class JobCommands:
         job = engine.abort_job(job_id).to_dict()
         common.print_item({key: job[key] for key in
                            ('id', 'flow', 'state', 'failed_reverts')})
-
 
     @args('--older-than', dest='older_than', metavar='DURATION',
           help='Only jobs that ended at least this long ago (e.g. 1h, 7d).')

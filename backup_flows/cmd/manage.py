@@ -3,9 +3,12 @@
 Exit status: 0 success; 1 the operation failed (a flow failed and was
 reverted, a cloud could not be reached); 2 bad usage or input (unknown
 server, option or id). Errors are one line on stderr; ``--debug`` adds the
-traceback.
+traceback. With ``--format json`` a failed command also prints a JSON
+object on stdout: ``error`` (the message), ``exit_code`` and what the
+operation knew (e.g. a verification's ``problems``).
 """
 
+import json
 import logging as py_logging
 import os
 import sys
@@ -72,12 +75,24 @@ def _global_options_first(argv):
 
 def _add_command_parsers(subparsers):
     common.add_command_parsers(subparsers, CATEGORIES)
-    # A command without actions: restore BACKUP_ID [options].
+    # Deprecated spelling of "backup restore BACKUP_ID [options]".
     restore.add_command_parser(subparsers)
 
 
 def _error(message):
     sys.stderr.write('ERROR: %s\n' % message)
+
+
+def _fail(message, exit_code, report=None):
+    """Report a failed command: one line on stderr and, with --format json,
+    a JSON object on stdout; return ``exit_code``."""
+    message = str(message)
+    _error(message)
+    if common.json_output():
+        json.dump(dict(report or {}, error=message, exit_code=exit_code),
+                  sys.stdout, indent=2, sort_keys=True, default=str)
+        sys.stdout.write('\n')
+    return exit_code
 
 
 def main(argv=None):
@@ -114,34 +129,32 @@ def main(argv=None):
 
 
 def run_command(command):
-    """Run ``command()``; its result, or an error as one line and the exit
-    status documented in doc/source/cli."""
+    """Run ``command()``; its result, or an error as one line (and a JSON
+    object with --format json) and the exit status documented in
+    doc/source/cli."""
     try:
         result = command()
     except exceptions.BackupFlowsError as exc:
         LOG.debug('Command failed', exc_info=True)
-        _error(exc)
-        return exc.exit_code
+        return _fail(exc, exc.exit_code, exc.report)
     except cfg.ConfigFileValueError as exc:
         # an option value read lazily, when a command first uses it
-        _error('invalid configuration: %s' % exc)
-        return exceptions.EXIT_USAGE
+        return _fail('invalid configuration: %s' % exc,
+                     exceptions.EXIT_USAGE)
     except sdk_exc.SDKException as exc:
         # a cloud call outside a flow (planning, listing) failed for good
         LOG.debug('Cloud request failed', exc_info=True)
-        _error('the cloud refused or failed a request: %s'
-               % ' '.join(str(exc).split()))
-        return exceptions.EXIT_FAILED
+        return _fail('the cloud refused or failed a request: %s'
+                     % ' '.join(str(exc).split()), exceptions.EXIT_FAILED)
     except KeyboardInterrupt:
-        _error('interrupted; an interrupted job can be resumed with '
-               '"backup-flows-manage job resume ID" or reverted with '
-               '"backup-flows-manage job abort ID" (job list shows it)')
-        return 130
+        return _fail('interrupted; an interrupted job can be resumed with '
+                     '"backup-flows-manage job resume ID" or reverted with '
+                     '"backup-flows-manage job abort ID" (job list shows '
+                     'it)', 130)
     except Exception as exc:
         LOG.debug('Unexpected error', exc_info=True)
-        _error('unexpected %s: %s (rerun with --debug for details)'
-               % (type(exc).__name__, exc))
-        return exceptions.EXIT_FAILED
+        return _fail('unexpected %s: %s (rerun with --debug for details)'
+                     % (type(exc).__name__, exc), exceptions.EXIT_FAILED)
     return result or exceptions.EXIT_OK
 
 

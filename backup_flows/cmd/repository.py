@@ -1,5 +1,6 @@
-"""CLI category ``repository``: create, inspect, verify and prune the
-backup repository.
+"""CLI category ``repository``: maintenance of the backup repository
+(init, check, stats, rebuild-index, gc); the backups in it are the
+``backup`` category's.
 
 The passphrase of an encrypted repository is never an argument: it comes
 from ``[repository] passphrase_file``, ``passphrase`` or ``key_file``, or
@@ -12,19 +13,21 @@ import sys
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import repository as repository_lib
+from backup_flows.cmd import backup as backup_cmd
 from backup_flows.cmd import common
 from backup_flows.cmd.common import args
+from backup_flows.operations import backups
 
 CONF = bf_conf.CONF
 
-_LIST_COLUMNS = ['id', 'server', 'created_at', 'disks', 'size', 'error']
 _CHECK_FIELDS = ['ok', 'deep', 'backups', 'chunks_checked', 'packs_checked',
                  'affected', 'damaged_manifests', 'index_errors',
                  'missing_packs', 'damaged_packs', 'damaged_copies',
                  'bad_chunks', 'unreferenced_packs']
 _REPAIR_FIELDS = ['dropped_copies', 'packs_rewritten', 'packs_deleted']
-_PRUNE_FIELDS = ['dry_run', 'forgotten', 'packs_deleted', 'packs_repacked',
-                 'bytes_freed', 'unreadable_packs']
+_GC_FIELDS = ['dry_run', 'packs_deleted', 'packs_repacked', 'packs_pending',
+              'packs_too_young', 'bytes_freed', 'temporaries_deleted',
+              'unreadable_packs', 'grace', 'job_id']
 
 
 def _repository_arg():
@@ -88,7 +91,8 @@ def _damage_hint(report):
 
 
 class RepositoryCommands:
-    """Backup repository: init, list, check, stats, prune, rebuild-index."""
+    """Backup repository maintenance: init, check, stats, rebuild-index,
+    gc."""
 
     @args('url', metavar='URL', nargs='?',
           help='Where to create it (default: [repository] url, else '
@@ -159,67 +163,51 @@ class RepositoryCommands:
         common.print_item(dict(result, url=repo.url))
 
     @_repository_arg()
+    @args('--dry-run', action='store_true', default=False,
+          help='Only show what would be freed.')
+    def gc(self, url=None, dry_run=False):
+        """Delete the data no backup uses; forget no backup.
+
+        The same collection as prune's, under the exclusive lock: packs
+        found unused are first pending and deleted by a later gc or prune
+        once [repository] prune_grace has passed, so a backup running
+        meanwhile never loses a chunk it deduplicated against.
+        """
+        _quiet_library()
+        result = backups.collect_garbage(url=common.url(url),
+                                         dry_run=dry_run)
+        result.pop('kept', None)
+        common.print_item(result, None if common.json_output()
+                          else _GC_FIELDS)
+
+    @_repository_arg()
     @args('--server', metavar='SERVER',
           help='Only the backups of this server.')
     def list(self, url=None, server=None):
-        """List backups, oldest first."""
-        with _open(url) as repo:
-            backups = repo.list_backups(server=server)
-        if CONF.format == 'json':
-            common.print_list(backups, _LIST_COLUMNS)
-            return
-        rows = [dict(b, disks=['%s %d' % (d['name'], d['size'])
-                               for d in b.get('disks', [])])
-                for b in backups]
-        columns = _LIST_COLUMNS if any('error' in b for b in backups) \
-            else _LIST_COLUMNS[:-1]
-        common.print_list(rows, columns)
+        """Deprecated alias of "backup list" (removed next release)."""
+        _deprecated('repository list', 'backup list')
+        return backup_cmd.BackupCommands().list(server=server, url=url)
 
     @_repository_arg()
-    @args('--keep-last', metavar='N', default='0',
-          help='Keep the N newest backups of each server.')
-    @args('--keep-hourly', metavar='N', default='0',
-          help='Keep the newest backup of each of the last N hours that '
-               'have one.')
-    @args('--keep-daily', metavar='N', default='0',
-          help='The same per day.')
-    @args('--keep-weekly', metavar='N', default='0',
-          help='The same per ISO week.')
-    @args('--keep-monthly', metavar='N', default='0',
-          help='The same per month.')
-    @args('--keep-yearly', metavar='N', default='0',
-          help='The same per year.')
+    @common.retention_args
     @args('--dry-run', action='store_true', default=False,
           help='Only show what would be forgotten and freed.')
-    def prune(self, url=None, keep_last='0', keep_hourly='0',
-              keep_daily='0', keep_weekly='0', keep_monthly='0',
-              keep_yearly='0', dry_run=False):
-        """Forget backups by retention policy (per server), then delete
-        unreferenced data. Without --keep-* options every backup is kept
-        and only unreferenced data is deleted."""
-        policy = repository_policy(keep_last, keep_hourly, keep_daily,
-                                   keep_weekly, keep_monthly, keep_yearly)
-        with _open(url) as repo:
-            result = repo.prune(policy, dry_run=dry_run)
-        if CONF.format == 'json':
-            common.print_item(result)
-            return
-        rows = [{'id': backup_id, 'action': 'keep',
-                 'rules': ', '.join(rules)}
-                for backup_id, rules in result['kept'].items()]
-        rows += [{'id': backup_id, 'action': 'forget', 'rules': ''}
-                 for backup_id in result['forgotten']]
-        rows.sort(key=lambda r: r['id'])
-        common.print_list(rows, ['id', 'action', 'rules'])
-        common.print_item(result, _PRUNE_FIELDS)
+    def prune(self, url=None, dry_run=False, **keep):
+        """Deprecated: "backup prune" with --keep-*, else "repository gc".
+
+        Removed in the next release. With --keep-* options it runs "backup
+        prune"; without, it forgets no backup and runs "repository gc", as
+        it did before.
+        """
+        if any(value is not None for value in keep.values()):
+            _deprecated('repository prune', 'backup prune')
+            return backup_cmd.BackupCommands().prune(url=url,
+                                                     dry_run=dry_run, **keep)
+        _deprecated('repository prune', 'repository gc')
+        return self.gc(url=url, dry_run=dry_run)
 
 
-def repository_policy(keep_last, hourly, daily, weekly, monthly, yearly):
-    """A retention policy from the CLI's --keep-* strings."""
-    return repository_lib.Policy(
-        keep_last=common.count(keep_last, '--keep-last'),
-        hourly=common.count(hourly, '--keep-hourly'),
-        daily=common.count(daily, '--keep-daily'),
-        weekly=common.count(weekly, '--keep-weekly'),
-        monthly=common.count(monthly, '--keep-monthly'),
-        yearly=common.count(yearly, '--keep-yearly'))
+def _deprecated(old, new):
+    sys.stderr.write('WARNING: "backup-flows-manage %s" is deprecated and '
+                     'will be removed in the next release; use '
+                     '"backup-flows-manage %s"\n' % (old, new))

@@ -21,9 +21,8 @@ class SnapshotCommands:
     @args('--name', dest='set_name', metavar='NAME',
           help='Name of the snapshot set (default: server name and time).')
     @args('--quiesce', default='none', metavar='MODE',
-          help='How the server is held still: none (crash), pause '
-               '(all disks at one instant), guest-agent (filesystems '
-               'frozen), stop (cold). Default: none.')
+          help='How the server is held still: %s. Default: none.'
+               % common.QUIESCE_HELP)
     @args('--ttl', metavar='DURATION',
           help='Expire the set after this long (e.g. 12h, 7d).')
     @args('--require-consistency', action='store_true', default=False,
@@ -32,10 +31,11 @@ class SnapshotCommands:
     def create(self, server, set_name=None, quiesce='none', ttl=None,
                require_consistency=False):
         """Snapshot a server's root disk and every attached volume."""
-        result = snapshots.create(server, name=set_name, quiesce=quiesce,
+        result = snapshots.create(server, name=set_name,
+                                  quiesce=common.quiesce_mode(quiesce),
                                   ttl=ttl,
                                   require_consistency=require_consistency)
-        common.print_item(result, [f for f in _SET_FIELDS if f in result])
+        print_set(result)
 
     @args('--server', metavar='SERVER', help='Only this server\'s sets.')
     def list(self, server=None):
@@ -81,7 +81,14 @@ class SnapshotCommands:
           help='Only list the sets that would be deleted.')
     def expire(self, dry_run=False):
         """Delete every snapshot set past its expiry time."""
-        common.print_list(snapshots.expire(dry_run=dry_run),
-                          ['id', 'server_id', 'expires_at', 'action'])
+        print_expired(snapshots.expire(dry_run=dry_run))
 
 
+def print_set(result):
+    """Print a snapshot set as ``snapshot create`` does."""
+    common.print_item(result, [f for f in _SET_FIELDS if f in result])
+
+
+def print_expired(rows):
+    """Print expired sets as ``snapshot expire`` does."""
+    common.print_list(rows, ['id', 'server_id', 'expires_at', 'action'])

@@ -129,11 +129,22 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None,
              keys.BACKUP_ID: backup_id, 'backup_meta': backup_meta}
     LOG.info('Backup %s of server %s (%d disks) into %s: %s consistency',
              backup_id, facts['id'], len(disks), url, plan['consistency'])
-    engine.run_flow(keys.FLOW_BACKUP_CREATE, flow_args, store,
-                    job_id=job_id)
-    return dict(show(backup_id, url),
-                transient_set=transient_set_report(job_id,
-                                                   set_meta['set_id']))
+    _, stored = engine.run_flow(keys.FLOW_BACKUP_CREATE, flow_args, store,
+                                job_id=job_id)
+    return created(stored)
+
+
+def created(store):
+    """What a finished backup job made, from its flow store: the backup's
+    dict and its transient set's fate (``transient_set``); ``create`` and
+    ``job resume`` return it."""
+    backup_id = store[keys.BACKUP_ID]
+    if isinstance(backup_id, list):
+        # given to the flow and provided by commit-backup: both values
+        backup_id = backup_id[-1]
+    return dict(show(backup_id, store[keys.REPOSITORY_URL]),
+                transient_set=transient_set_report(store[keys.JOB_ID],
+                                                   store[keys.SET_ID]))
 
 
 def transient_set_report(job_id, set_id):
@@ -251,6 +262,20 @@ def prune(policy, server=None, url=None, dry_run=False, cloud=None):
             reason='no retention rule given (--keep-last, --keep-daily, '
                    '... or [backup] keep_* options); refusing to prune')
     server_id = _server_id(server, cloud)
+    return _prune(policy, server_id, url, dry_run)
+
+
+def collect_garbage(url=None, dry_run=False):
+    """Delete the data no backup uses, forgetting no backup: prune's own
+    job with a policy that keeps every backup, so the same exclusive lock,
+    grace period and two-phase deletion; return prune's report."""
+    with repository.open_repository(CONF, url=repository_url(url)) as repo:
+        # an existing repository only: garbage collection creates none
+        url = repo.url
+    return _prune(repository.Policy(), None, url, dry_run)
+
+
+def _prune(policy, server_id, url, dry_run):
     with open_repository(url) as repo:
         url = repo.url
     job_id, result = _run(

@@ -339,9 +339,11 @@ def plan(backup_id, server_name=None, flavor=None, networks=None,
     'cloud_label', 'url', 'disks', 'server' (the restore flow's arguments),
     'flavor', 'networks', 'availability_zone', 'warnings'}``."""
     url = repository_url or repository.default_url(CONF)
+    # the backup first: a wrong id or repository is bad input, whatever
+    # the state of the cloud
+    manifest = _read_manifest(url, backup_id)
     cloud = clients.resolved_cloud(target_cloud)
     conn = clients.check_cloud(cloud)
-    manifest = _read_manifest(url, backup_id)
     mapping = _Plan(conn, cloud or '(default)', backup_id, manifest)
     original = mapping.server
     name = server_name or original.get('name') or 'restored-%s' % backup_id
@@ -386,15 +388,32 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
     LOG.info('Restoring backup %s as server %s in cloud %s (job %s)',
              backup_id, server['name'], planned['cloud_label'], job_id)
     result = _run_restore(backup_id, job_id, disks, server, store)
+    return created(disks, server, result, planned)
+
+
+def created(disks, server, store, planned=None):
+    """What a finished restore job made, from its flow's arguments
+    (``disks``, ``server``) and its flow store; ``planned`` is the plan
+    the job was run from (:func:`plan`): without it (``job resume``) the
+    flavor is the id and warnings are not known."""
+    if planned is None:
+        nics = server['networks']
+        planned = {'flavor': server['flavor_id'],
+                   'networks': ([] if nics == 'none' else
+                                [nic.get('uuid') for nic in nics]),
+                   'availability_zone': server['availability_zone'],
+                   'warnings': [],
+                   'cloud_label': store.get(keys.CLOUD) or '(default)'}
     root = disks[0]
     return dict(
         {key: planned[key] for key in ('flavor', 'networks',
                                        'availability_zone', 'warnings')},
-        server_id=result[keys.SERVER_ID], server_name=server['name'],
-        image_id=(result[restore_flow.image_key(root['disk'])]
+        server_id=store[keys.SERVER_ID], server_name=server['name'],
+        image_id=(store[restore_flow.image_key(root['disk'])]
                   if root['role'] == definition.ROLE_ROOT_IMAGE else None),
-        volume_ids=[result[restore_flow.volume_key(d['disk'])]
+        volume_ids=[store[restore_flow.volume_key(d['disk'])]
                     for d in disks if 'volume' in d],
-        backup_id=backup_id, job_id=job_id, cloud=planned['cloud_label'],
+        backup_id=store[keys.BACKUP_ID], job_id=store[keys.JOB_ID],
+        cloud=planned['cloud_label'],
         security_groups=server['security_groups'],
         key_name=server['key_name'])

@@ -17,14 +17,18 @@ from backup_flows.tasks import repository as repo_tasks
 LOG = logging.getLogger(__name__)
 
 
-def damaged(backup_id, problems):
+def damaged(backup_id, problems, deep=False):
     """The BackupDamaged error naming the damaged disks of ``problems``
-    (as :func:`backup_flows.tasks.repository.verify_backup` lists them)."""
-    return exceptions.BackupDamaged(
+    (as :func:`backup_flows.tasks.repository.verify_backup` lists them);
+    its ``report`` is the verification's (``ok`` false)."""
+    error = exceptions.BackupDamaged(
         backup_id=backup_id,
         disks=', '.join(sorted({str(p['disk']) for p in problems})),
         details='; '.join('%s: %s' % (p['disk'], p['problem'])
                           for p in problems))
+    error.report = {'id': backup_id, 'deep': bool(deep), 'ok': False,
+                    'problems': list(problems)}
+    return error
 
 
 class VerifyBackupData(base.BackupFlowsTask):
@@ -44,7 +48,7 @@ class VerifyBackupData(base.BackupFlowsTask):
         with repo_tasks.open_repository(repository_url) as repo:
             problems = repo_tasks.verify_backup(repo, backup_id, deep=deep)
         if problems:
-            raise damaged(backup_id, problems)
+            raise damaged(backup_id, problems, deep=deep)
         LOG.info('Backup %s verified (%s)', backup_id,
                  'deep' if deep else 'quick')
         return {'id': backup_id, 'deep': deep, 'ok': True, 'problems': []}

@@ -348,6 +348,10 @@ class TestBackupResume(BackupTestCase):
                               '--repository', self.repo)
         self.assertEqual(['sha256:%s' % h for h in expected],
                          [d['checksum'] for d in shown['disks']])
+        # job resume prints the backup as backup create does
+        resumed = json.loads(out)
+        self.assertTrue(resumed.pop('transient_set')['deleted'])
+        self.assertEqual(shown, resumed)
         self.assertEqual([], self.leaks(job_id))
         check = self.cli.json('repository', 'check', '--deep',
                               '--repository', self.repo)

@@ -205,8 +205,8 @@ class TestTransientFaults(FaultsTestCase):
             proxy.clear()
         rules = self.restore_faults()
         name = self._name('restored')
-        rc, out, err = self.manage('restore', backup['id'], '--repository',
-                                   self.repo, '--name', name)
+        rc, out, err = self.manage('backup', 'restore', backup['id'],
+                                   '--repository', self.repo, '--name', name)
         restore = json.loads(out) if rc == 0 else {}
         job_id = restore.get('job_id') or self.last_job()
         self.addCleanup(self.delete_restored, job_id)

@@ -299,20 +299,20 @@ class SwiftCLITest(SwiftRepositoryTestCase):
         self.assertEqual('aes-256-gcm', created['encryption'])
         repo = self.open_repo('cli', secret=self.secret)
         backup_id = self.backup(repo, {'vda': base.disk_bytes(50, 100000)})
-        listed = manage.json('repository', 'list', '--repository', url)
+        listed = manage.json('backup', 'list', '--repository', url)
         self.assertEqual([backup_id], [b['id'] for b in listed])
         self.assertTrue(manage.json('repository', 'check', '--deep',
                                     '--repository', url)['ok'])
         stats = manage.json('repository', 'stats', '--repository', url)
         self.assertEqual(100000, stats['logical_bytes'])
-        result = manage.json('repository', 'prune', '--keep-last', '1',
+        result = manage.json('backup', 'prune', '--keep-last', '1',
                              '--repository', url)
         self.assertEqual([], result['forgotten'])
-        rc, _, err = manage.run('repository', 'list', '--repository',
+        rc, _, err = manage.run('backup', 'list', '--repository',
                                 'swift://%s/nothing' % self.container)
         self.assertEqual(2, rc)
         self.assertIn('No backup repository', err)
-        rc, _, err = manage.run('repository', 'list', '--repository',
+        rc, _, err = manage.run('backup', 'list', '--repository',
                                 url + '?cloud=no-such-cloud')
         self.assertEqual(2, rc)
         self.assertIn('no-such-cloud', err)

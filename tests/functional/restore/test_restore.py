@@ -5,6 +5,7 @@ stopped server, its server definition as the backup flow records it), so
 these tests depend on the restore side only.
 """
 
+import json
 import os
 import re
 
@@ -133,8 +134,8 @@ class RestoreTestCase(mc.MiniCloudTestCase):
 
     def restore(self, backup_id, *args, conn=None):
         """Restore through the CLI; the restored resources go at cleanup."""
-        result = self.cli.json('restore', backup_id, '--repository',
-                               self.repo_url, *args)
+        result = self.cli.json('backup', 'restore', backup_id,
+                               '--repository', self.repo_url, *args)
         self.addCleanup(self.delete_job_resources, result['job_id'],
                         conn or self.conn)
         return result
@@ -147,8 +148,8 @@ class RestoreTestCase(mc.MiniCloudTestCase):
         The job id is the one the error names, else the only job of this
         test's flow database (None when no job ran).
         """
-        rc, _, err = self.cli.run('--format', 'json', 'restore', *argv,
-                                  fail_before=fail_before)
+        rc, _, err = self.cli.run('--format', 'json', 'backup', 'restore',
+                                  *argv, fail_before=fail_before)
         errors = [line for line in err.splitlines()
                   if line.startswith('ERROR: ')]
         self.assertEqual(1, len(errors), err)
@@ -434,9 +435,9 @@ class TestRestoreAbort(RestoreTestCase):
         backup_id, definition = self.backup(server)
         name = self._name('abort')
         # Stop before the server is created: images and the volume exist.
-        proc = self.cli.popen('--format', 'json', 'restore', backup_id,
-                              '--name', name, '--repository', self.repo_url,
-                              hang_before='create-server')
+        proc = self.cli.popen('--format', 'json', 'backup', 'restore',
+                              backup_id, '--name', name, '--repository',
+                              self.repo_url, hang_before='create-server')
         def volume_created():
             jobs = self.cli.json('job', 'list')
             if jobs and self.job_resources(jobs[0]['id'], self.conn)[1]:
@@ -473,8 +474,13 @@ class TestRestoreFromSwift(RestoreTestCase):
                          [d['checksum'] for d in backup['disks']])
         self.delete_original(server, volumes)
 
-        result = self.cli.json('restore', backup['id'], '--repository', url,
-                               '--name', self._name('from-swift'))
+        # the deprecated spelling: a warning, then the same restore
+        rc, out, err = self.cli.run('--format', 'json', 'restore',
+                                    backup['id'], '--repository', url,
+                                    '--name', self._name('from-swift'))
+        self.assertEqual(0, rc, err)
+        self.assertIn('"backup-flows-manage restore" is deprecated', err)
+        result = json.loads(out)
         self.addCleanup(self.delete_job_resources, result['job_id'],
                         self.conn)
 

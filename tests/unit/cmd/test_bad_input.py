@@ -1,5 +1,6 @@
-"""Bad input to every ``repository`` and ``backup`` command: one line on
-stderr, exit 2, nothing changed.
+"""Bad input to every ``repository``, ``backup`` and ``snapshot create``
+command: one line on stderr, exit 2, nothing changed (the deprecated
+aliases: their warning line, then the same error line).
 
 Every case runs ``backup-flows-manage``'s ``main()`` in a process of its
 own, as users run it; the processes are forked from one that imported the
@@ -88,9 +89,10 @@ class BadInputTestCase(testtools.TestCase):
                     found[path] = 'dir'
         return found
 
-    def run_cases(self, cases):
+    def run_cases(self, cases, deprecated=None):
         """Run every ``(argv, fragment)``; each must fail with one line
-        naming ``fragment``, exit 2, and change nothing."""
+        naming ``fragment``, exit 2, and change nothing; a deprecated alias
+        (``deprecated``: its old spelling) writes its warning line first."""
         before = self.state()
         proc = subprocess.run(
             [sys.executable, '-c', _DRIVER, json.dumps(
@@ -102,23 +104,29 @@ class BadInputTestCase(testtools.TestCase):
         for (argv, fragment), (code, err) in zip(cases, results,
                                                  strict=True):
             lines = err.strip().splitlines()
+            if deprecated:
+                self.assertTrue(lines[0].startswith(
+                    'WARNING: "backup-flows-manage %s" is deprecated'
+                    % deprecated), err)
+                lines = lines[1:]
             self.assertEqual((2, 1), (code, len(lines)),
                              '%s: %s' % (' '.join(argv), err))
             self.assertTrue(lines[0].startswith('ERROR: '), err)
             self.assertIn(fragment, lines[0], ' '.join(argv))
         self.assertEqual(before, self.state())
 
-    def test_counts(self):
+    def count_cases(self, category):
         cases = []
-        for category in ('repository', 'backup'):
-            for option in ('--keep-last', '--keep-hourly', '--keep-daily',
-                           '--keep-weekly', '--keep-monthly',
-                           '--keep-yearly'):
-                for value in ('-1', 'abc'):
-                    cases.append(((category, 'prune', '--repository',
-                                   self.url, option, value),
-                                  "%s '%s' is not a count" % (option,
-                                                              value)))
+        for option in ('--keep-last', '--keep-hourly', '--keep-daily',
+                       '--keep-weekly', '--keep-monthly', '--keep-yearly'):
+            for value in ('-1', 'abc'):
+                cases.append(((category, 'prune', '--repository', self.url,
+                               option, value),
+                              "%s '%s' is not a count" % (option, value)))
+        return cases
+
+    def test_counts(self):
+        cases = self.count_cases('backup')
         cases += [
             (('backup', 'prune', '--repository', self.url, '--keep-last',
               '1.5'), "--keep-last '1.5' is not a count"),
@@ -128,15 +136,44 @@ class BadInputTestCase(testtools.TestCase):
              'no retention rule given'),
         ]
         self.run_cases(cases)
+        self.run_cases(self.count_cases('repository'),
+                       deprecated='repository prune')
+
+    def test_quiesce_modes(self):
+        fragment = ("--quiesce 'freeze' is not one of: guest-agent, none, "
+                    "pause, stop")
+        self.run_cases([
+            (('backup', 'create', 'srv', '--quiesce', 'freeze',
+              '--repository', self.url), fragment),
+            (('snapshot', 'create', 'srv', '--quiesce', 'freeze'), fragment),
+            (('backup', 'create', 'srv', '--quiesce', '', '--repository',
+              self.url), "--quiesce '' is not one of"),
+        ])
+
+    def test_restore(self):
+        missing = os.path.join(self.tmp, 'a-directory')
+        cases = [
+            ((self.backup_id, '--repository', ''),
+             'the repository URL is empty'),
+            ((self.backup_id, '--repository', missing),
+             'No backup repository at'),
+            (('20200101T000000.000000Z-00000000', '--repository', self.url),
+             'Backup 20200101T000000.000000Z-00000000 not found'),
+        ]
+        self.run_cases([(('backup', 'restore') + argv, fragment)
+                        for argv, fragment in cases])
+        self.run_cases([(('restore',) + argv, fragment)
+                        for argv, fragment in cases], deprecated='restore')
 
     def test_urls(self):
-        commands = [('repository', 'list'), ('repository', 'check'),
-                    ('repository', 'stats'), ('repository', 'prune'),
+        commands = [('repository', 'check'), ('repository', 'stats'),
+                    ('repository', 'gc'), ('repository', 'gc', '--dry-run'),
                     ('repository', 'rebuild-index'), ('backup', 'list'),
                     ('backup', 'show', self.backup_id),
                     ('backup', 'delete', self.backup_id),
                     ('backup', 'verify', self.backup_id),
-                    ('backup', 'prune', '--keep-last', '1')]
+                    ('backup', 'prune', '--keep-last', '1'),
+                    ('backup', 'restore', self.backup_id)]
         urls = [('ftp://host/backups', "unknown scheme 'ftp'"),
                 ('swift:backups', 'a URL is SCHEME://LOCATION'),
                 ('swift://', 'swift URL needs a container'),
@@ -151,6 +188,10 @@ class BadInputTestCase(testtools.TestCase):
         cases += [(('repository', 'init', self.url),
                    'A backup repository already exists')]
         self.run_cases(cases)
+        for alias in (('repository', 'list'), ('repository', 'prune')):
+            self.run_cases([(alias + ('--repository', url), fragment)
+                            for url, fragment in urls],
+                           deprecated=' '.join(alias))
 
     def test_unreadable_key_files(self):
         binary = os.path.join(self.tmp, 'binary')
@@ -175,8 +216,7 @@ class BadInputTestCase(testtools.TestCase):
                                'key-%d.conf' % number)
             for command in (('repository', 'init', '--encrypt',
                              os.path.join(self.tmp, 'new-repo')),
-                            ('repository', 'list', '--repository',
-                             self.url),
+                            ('backup', 'list', '--repository', self.url),
                             ('backup', 'show', self.backup_id,
                              '--repository', self.url)):
                 cases.append((('--config-file', conf) + command, fragment))

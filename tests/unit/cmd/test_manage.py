@@ -102,6 +102,40 @@ class ManageTestCase(testtools.TestCase):
         self.assertIn('snapshot-create', names)
         self.assertIn('snapshot-rollback', names)
 
+    def test_json_error_report_on_bad_input(self):
+        rc, out, err = self.manage('--format', 'json', 'backup', 'prune',
+                                   '--keep-last', 'x', '--repository',
+                                   self.tmp)
+        self.assertEqual(2, rc)
+        self.assertOneLineError(err, "--keep-last 'x' is not a count")
+        self.assertEqual({'error': err.strip()[len('ERROR: '):],
+                          'exit_code': 2}, json.loads(out))
+
+    def test_json_error_report_in_process(self):
+        from backup_flows import exceptions
+        from backup_flows.cmd import manage
+
+        def command():
+            error = exceptions.BackupFlowsError('it broke')
+            error.report = {'problems': ['one']}
+            raise error
+
+        stdout = self.useFixture(fixtures.StringStream('stdout')).stream
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', stdout))
+        stderr = self.useFixture(fixtures.StringStream('stderr')).stream
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', stderr))
+        self.useFixture(fixtures.MonkeyPatch(
+            'backup_flows.cmd.common.json_output', lambda: True))
+        self.assertEqual(1, manage.run_command(command))
+        stdout.seek(0)
+        self.assertEqual({'error': 'it broke', 'exit_code': 1,
+                          'problems': ['one']}, json.loads(stdout.read()))
+
+    def test_job_resume_unknown(self):
+        rc, _, err = self.manage('job', 'resume', 'nope')
+        self.assertEqual(2, rc)
+        self.assertOneLineError(err, 'Job nope not found')
+
     def test_job_show_unknown(self):
         rc, _, err = self.manage('job', 'show', 'nope')
         self.assertEqual(2, rc)

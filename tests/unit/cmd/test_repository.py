@@ -68,15 +68,14 @@ class RepositoryCommandsTestCase(testtools.TestCase):
         first = self.backup(self.url, 'srv-a', os.urandom(100000) +
                             bytes(200000))
         second = self.backup(self.url, 'srv-b', os.urandom(50000))
-        rc, out, _ = self.manage('repository', 'list', '--repository',
+        rc, out, _ = self.manage('backup', 'list', '--repository',
                                  self.url, '--format', 'json')
         self.assertEqual(0, rc)
         self.assertEqual([first, second], [b['id'] for b in json.loads(out)])
-        rc, out, _ = self.manage('repository', 'list', '--server', 'srv-b',
-                                 '--repository', self.url)
+        rc, out, _ = self.manage('backup', 'list', '--repository', self.url)
         self.assertEqual(0, rc)
         self.assertIn(second, out)
-        self.assertNotIn(first, out)
+        self.assertIn('srv-a', out)
         rc, out, _ = self.manage('--format', 'json', 'repository', 'stats',
                                  '--repository', self.url)
         stats = json.loads(out)
@@ -107,7 +106,7 @@ class RepositoryCommandsTestCase(testtools.TestCase):
         self.assertIn('keys/key', err)  # the key backup warning
         backup_id = self.backup(self.url, 'srv', os.urandom(30000),
                                 Secret(passphrase=PASSPHRASE))
-        rc, out, err = self.manage('repository', 'list', '--repository',
+        rc, out, err = self.manage('backup', 'list', '--repository',
                                    self.url)
         self.assertEqual(0, rc, err)
         self.assertIn(backup_id, out)
@@ -115,16 +114,16 @@ class RepositoryCommandsTestCase(testtools.TestCase):
         with open(self.conf, 'w') as f:
             f.write('[repository]\n')
         env = dict(self.env, BACKUP_FLOWS_REPOSITORY_PASSPHRASE='wrong')
-        rc, _, err = self.manage('repository', 'list', '--repository',
+        rc, _, err = self.manage('backup', 'list', '--repository',
                                  self.url, env=env)
         self.assertEqual(2, rc)
         self.assertOneLineError(err, 'wrong passphrase or key')
-        rc, _, err = self.manage('repository', 'list', '--repository',
+        rc, _, err = self.manage('backup', 'list', '--repository',
                                  self.url)
         self.assertEqual(2, rc)
         self.assertOneLineError(err, 'encrypted', 'passphrase_file')
         env['BACKUP_FLOWS_REPOSITORY_PASSPHRASE'] = PASSPHRASE
-        rc, out, _ = self.manage('repository', 'list', '--repository',
+        rc, out, _ = self.manage('backup', 'list', '--repository',
                                  self.url, env=env)
         self.assertEqual(0, rc)
         self.assertIn(backup_id, out)
@@ -153,7 +152,7 @@ class RepositoryCommandsTestCase(testtools.TestCase):
         document['version'] = config_mod.VERSION + 1
         with open(path, 'w') as f:
             json.dump(document, f)
-        rc, _, err = self.manage('repository', 'list', '--repository',
+        rc, _, err = self.manage('backup', 'list', '--repository',
                                  'file://' + self.url)
         self.assertEqual(2, rc)
         self.assertOneLineError(err, 'format version %d'
@@ -178,7 +177,7 @@ class RepositoryCommandsTestCase(testtools.TestCase):
         self.assertOneLineError(err, 'damaged', '1 backups affected')
         self.assertIn('%s: manifest unreadable' % bad, out)
         self.assertNotIn(good, out)
-        rc, out, _ = self.manage('repository', 'list', '--repository',
+        rc, out, _ = self.manage('backup', 'list', '--repository',
                                  self.url, '--format', 'json')
         listed = {b['id']: b for b in json.loads(out)}
         self.assertIn('error', listed[bad])
@@ -210,7 +209,7 @@ class RepositoryCommandsTestCase(testtools.TestCase):
         ids = [self.backup(self.url, 'srv', os.urandom(30000))
                for _ in range(3)]
         other = self.backup(self.url, 'other', os.urandom(30000))
-        rc, out, err = self.manage('repository', 'prune', '--keep-last', '1',
+        rc, out, err = self.manage('backup', 'prune', '--keep-last', '1',
                                    '--dry-run', '--repository', self.url,
                                    '--format', 'json')
         self.assertEqual(0, rc, err)
@@ -218,17 +217,98 @@ class RepositoryCommandsTestCase(testtools.TestCase):
         self.assertTrue(result['dry_run'])
         self.assertEqual(ids[:2], result['forgotten'])
         self.assertEqual({ids[2], other}, set(result['kept']))
-        rc, out, _ = self.manage('repository', 'list', '--repository',
+        rc, out, _ = self.manage('backup', 'list', '--repository',
                                  self.url, '--format', 'json')
         self.assertEqual(4, len(json.loads(out)))
-        rc, out, err = self.manage('repository', 'prune', '--keep-last', '1',
+        rc, out, err = self.manage('backup', 'prune', '--keep-last', '1',
                                    '--repository', self.url)
         self.assertEqual(0, rc, err)
-        self.assertIn('forget', out)
-        rc, out, _ = self.manage('repository', 'list', '--repository',
+        self.assertIn('forgotten', out)
+        rc, out, _ = self.manage('backup', 'list', '--repository',
                                  self.url, '--format', 'json')
         self.assertEqual([ids[2], other], [b['id'] for b in json.loads(out)])
-        rc, _, err = self.manage('repository', 'prune', '--keep-daily', '-1',
+        rc, _, err = self.manage('backup', 'prune', '--keep-daily', '-1',
                                  '--repository', self.url)
         self.assertEqual(2, rc)
         self.assertOneLineError(err, "'-1' is not a count")
+
+    def test_gc_collects_unused_data_and_forgets_no_backup(self):
+        with open(self.conf, 'a') as f:
+            f.write('prune_grace = 0\n')
+        self.make_plain_repo()
+        kept = self.backup(self.url, 'srv', os.urandom(30000))
+        gone = self.backup(self.url, 'srv', os.urandom(30000))
+        with Repository.open(self.url) as repo:
+            repo.forget([gone])
+        packs = os.path.join(self.url, 'packs')
+        before = sum(len(files) for _, _, files in os.walk(packs))
+        rc, out, err = self.manage('repository', 'gc', '--dry-run',
+                                   '--repository', self.url, '--format',
+                                   'json')
+        self.assertEqual(0, rc, err)
+        self.assertEqual([], json.loads(out)['forgotten'])
+        self.assertEqual(before, sum(len(files)
+                                     for _, _, files in os.walk(packs)))
+        rc, out, err = self.manage('repository', 'gc', '--repository',
+                                   self.url, '--format', 'json')
+        self.assertEqual(0, rc, err)
+        result = json.loads(out)
+        self.assertEqual(([], 1), (result['forgotten'],
+                                   result['packs_deleted']))
+        self.assertEqual(before - 1, sum(len(files)
+                                         for _, _, files in os.walk(packs)))
+        rc, out, _ = self.manage('backup', 'list', '--repository', self.url,
+                                 '--format', 'json')
+        self.assertEqual([kept], [b['id'] for b in json.loads(out)])
+        rc, _, err = self.manage('repository', 'check', '--deep',
+                                 '--repository', self.url)
+        self.assertEqual(0, rc, err)
+
+    def test_deprecated_list_and_prune(self):
+        self.make_plain_repo()
+        ids = [self.backup(self.url, 'srv', os.urandom(30000))
+               for _ in range(2)]
+        rc, out, err = self.manage('repository', 'list', '--repository',
+                                   self.url, '--format', 'json')
+        self.assertEqual(0, rc, err)
+        self.assertIn('manage repository list" is deprecated', err)
+        self.assertIn('use "backup-flows-manage backup list"', err)
+        self.assertEqual(ids, [b['id'] for b in json.loads(out)])
+        # without --keep-*: what it did before, collect garbage only
+        rc, out, err = self.manage('repository', 'prune', '--repository',
+                                   self.url, '--format', 'json')
+        self.assertEqual(0, rc, err)
+        self.assertIn('use "backup-flows-manage repository gc"', err)
+        self.assertEqual([], json.loads(out)['forgotten'])
+        rc, out, err = self.manage('repository', 'prune', '--keep-last', '1',
+                                   '--repository', self.url, '--format',
+                                   'json')
+        self.assertEqual(0, rc, err)
+        self.assertIn('use "backup-flows-manage backup prune"', err)
+        self.assertEqual(ids[:1], json.loads(out)['forgotten'])
+
+    def test_verify_json_reports_the_problems_of_a_damaged_backup(self):
+        self.make_plain_repo()
+        backup_id = self.backup(self.url, 'srv', os.urandom(40000))
+        for root, _, files in os.walk(os.path.join(self.url, 'packs')):
+            for name in files:
+                os.remove(os.path.join(root, name))
+        rc, out, err = self.manage('backup', 'verify', backup_id,
+                                   '--repository', self.url, '--format',
+                                   'json')
+        self.assertEqual(1, rc, err)
+        # the engine logs the job's start and its failure
+        [line] = [line for line in err.splitlines()
+                  if line.startswith('ERROR: ')]
+        self.assertIn('Backup %s is damaged' % backup_id, line)
+        report = json.loads(out)
+        self.assertEqual(line, 'ERROR: ' + report['error'])
+        self.assertEqual((1, backup_id, False, False),
+                         (report['exit_code'], report['id'], report['ok'],
+                          report['deep']))
+        self.assertEqual({'vda'}, {p['disk'] for p in report['problems']})
+        # without --format json: the error line only
+        rc, out, err = self.manage('backup', 'verify', backup_id,
+                                   '--repository', self.url)
+        self.assertEqual((1, ''), (rc, out))
+        self.assertIn('ERROR: Backup %s is damaged' % backup_id, err)

@@ -32,7 +32,7 @@ from taskflow.patterns import linear_flow
 from taskflow.patterns import unordered_flow
 
 from backup_flows import keys
-from backup_flows.cloud import server_definition as definition
+from backup_flows import tags
 from backup_flows.flows import restore as restore_flow
 from backup_flows.flows import verify as verify_flow
 from backup_flows.tasks import drill as drill_tasks
@@ -47,7 +47,7 @@ DRILL_DISKS = 'drill_disks'
 def read_back_key(disk):
     """Store key of the image ``disk`` (a planned restore disk) is read
     back into."""
-    if disk['role'] == definition.ROLE_ROOT_IMAGE:
+    if disk['role'] == tags.ROLE_ROOT_IMAGE:
         return keys.ROOT_IMAGE_ID
     return 'drill_image_%s' % disk['disk']
 
@@ -107,7 +107,7 @@ def get_flow(disks, server, verify=None):
         flow.add(verify_flow.verify_task(verify == 'deep',
                                          provides=VERIFICATION))
     flow.add(restore_flow.get_flow(disks, server))
-    if disks[0]['role'] == definition.ROLE_ROOT_IMAGE:
+    if disks[0]['role'] == tags.ROLE_ROOT_IMAGE:
         flow.add(*_read_back_root())
     volumes = [disk for disk in disks if 'volume' in disk]
     flow.add(server_tasks.DeleteServer(

@@ -31,7 +31,7 @@ from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import repository
-from backup_flows.cloud import server_definition as definition
+from backup_flows import tags
 from backup_flows.tasks import base
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
@@ -40,9 +40,9 @@ from backup_flows.tasks import volume as volume_tasks
 CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
-ROLE_ROOT_IMAGE = definition.ROLE_ROOT_IMAGE
-ROLE_ROOT_VOLUME = definition.ROLE_ROOT_VOLUME
-ROLE_VOLUME = definition.ROLE_VOLUME
+ROLE_ROOT_IMAGE = tags.ROLE_ROOT_IMAGE
+ROLE_ROOT_VOLUME = tags.ROLE_ROOT_VOLUME
+ROLE_VOLUME = tags.ROLE_VOLUME
 
 
 def image_key(disk_name):

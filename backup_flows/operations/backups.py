@@ -18,6 +18,7 @@ from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import plugins
 from backup_flows import repository
+from backup_flows import tags
 from backup_flows.cloud import server_definition
 from backup_flows.cloud import servers
 from backup_flows.repository import manifest as manifest_mod
@@ -57,7 +58,7 @@ def _plan_disks(definition, facts):
     disks = []
     for disk in definition['disks']:
         entry = dict(disk)
-        if disk['role'] == server_definition.ROLE_ROOT_IMAGE:
+        if disk['role'] == tags.ROLE_ROOT_IMAGE:
             entry['exporter'] = _exporter(CONF.backup.root_exporter)
         else:
             entry['exporter'] = _exporter(CONF.backup.volume_exporter)

@@ -19,6 +19,7 @@ from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import repository
+from backup_flows import tags
 from backup_flows.cloud import server_definition as definition
 from backup_flows.flows import restore as restore_flow
 
@@ -79,7 +80,7 @@ class _Plan:
                     original.get('name') or original.get('id'),
                     'choose one with --flavor')
         self._check_image_minimums(flavor, root)
-        if (root['role'] == definition.ROLE_ROOT_IMAGE and flavor.disk
+        if (root['role'] == tags.ROLE_ROOT_IMAGE and flavor.disk
                 and flavor.disk * GiB < root['size']):
             raise exceptions.InvalidInput(
                 reason='flavor %s has a %d GiB root disk, smaller than the '
@@ -212,7 +213,7 @@ class _Plan:
                        'the backed-up server\'s image needs (min_ram); '
                        'choose a larger one with --flavor' % (
                            flavor.name, flavor.ram, image['min_ram']))
-        if (root['role'] == definition.ROLE_ROOT_IMAGE and flavor.disk
+        if (root['role'] == tags.ROLE_ROOT_IMAGE and flavor.disk
                 and flavor.disk < image['min_disk']):
             raise exceptions.InvalidInput(
                 reason='flavor %s has a %d GiB root disk, less than the %d '
@@ -251,8 +252,8 @@ class _Plan:
         spec = {'role': 'restore-image-%s' % disk['disk'],
                 'name': '%s-%s' % (server_name, disk['disk']),
                 'properties': props}
-        if disk['role'] in (definition.ROLE_ROOT_IMAGE,
-                            definition.ROLE_ROOT_VOLUME):
+        if disk['role'] in (tags.ROLE_ROOT_IMAGE,
+                            tags.ROLE_ROOT_VOLUME):
             image = self.boot_image()
             props.update(image['properties'])
             spec['min_disk'] = image['min_disk']
@@ -268,8 +269,8 @@ class _Plan:
         """Planned disks, root first (see restore_flow.get_flow)."""
         stored = {disk['name']: disk for disk in self.manifest['disks']}
         roots = [d for d in self.server['disks']
-                 if d['role'] in (definition.ROLE_ROOT_IMAGE,
-                                  definition.ROLE_ROOT_VOLUME)]
+                 if d['role'] in (tags.ROLE_ROOT_IMAGE,
+                                  tags.ROLE_ROOT_VOLUME)]
         if len(roots) != 1:
             raise exceptions.BackupNotRestorable(
                 backup_id=self.backup_id,
@@ -287,7 +288,7 @@ class _Plan:
             plan = {'disk': name, 'role': disk['role'], 'size': size,
                     'sha256': stored[name]['sha256'],
                     'image': self._image_spec(disk, server_name)}
-            if disk['role'] != definition.ROLE_ROOT_IMAGE:
+            if disk['role'] != tags.ROLE_ROOT_IMAGE:
                 needed = max(1, -(-size // GiB))
                 plan['volume'] = {
                     'role': 'restore-volume-%s' % name,
@@ -392,7 +393,7 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
                                        'availability_zone', 'warnings')},
         server_id=result[keys.SERVER_ID], server_name=server['name'],
         image_id=(result[restore_flow.image_key(root['disk'])]
-                  if root['role'] == definition.ROLE_ROOT_IMAGE else None),
+                  if root['role'] == tags.ROLE_ROOT_IMAGE else None),
         volume_ids=[result[restore_flow.volume_key(d['disk'])]
                     for d in disks if 'volume' in d],
         backup_id=backup_id, job_id=job_id, cloud=planned['cloud_label'],

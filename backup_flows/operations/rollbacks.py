@@ -30,6 +30,7 @@ from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import faults
 from backup_flows import keys
+from backup_flows import tags
 from backup_flows.cloud import servers
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import rollback as rollback_flow
@@ -94,7 +95,7 @@ def _plan(conn, snapshot_set):
     """(server facts, the flow's ``volumes``) once the set and its server
     are checked; InvalidInput or InvalidServerState otherwise."""
     set_id = snapshot_set.id
-    if snapshot_set.status != sets.STATUS_AVAILABLE:
+    if snapshot_set.status != tags.STATUS_AVAILABLE:
         raise exceptions.InvalidInput(
             reason='snapshot set %s is %s; only a complete, available set '
                    'can be rolled back' % (set_id, snapshot_set.status))
@@ -139,14 +140,14 @@ def _volume_members(conn, snapshot_set):
     be applied."""
     members = {}
     for member in snapshot_set.snapshots:
-        if member['role'] == sets.ROLE_ROOT_VOLUME:
+        if member['role'] == tags.ROLE_ROOT_VOLUME:
             raise exceptions.InvalidInput(
                 reason='rolling back the boot volume of a boot-from-volume '
                        'server is not supported')
         members[member['volume_id']] = {'snapshot_id': member['id']}
     for image, props in sets.member_images(conn, set_id=snapshot_set.id):
-        if props.get(sets.ROLE) == sets.ROLE_VOLUME:
-            members[props.get(sets.VOLUME_ID)] = {'image_id': image.id}
+        if props.get(tags.ROLE) == tags.ROLE_VOLUME:
+            members[props.get(tags.VOLUME_ID)] = {'image_id': image.id}
     return members
 
 
@@ -190,7 +191,7 @@ def _check_reimage(conn, snapshot_set, volumes, safety):
 def _take_safety_set(snapshot_set, server_id, ttl, cloud):
     """A snapshot set of the server as it is (a dict, as ``snapshot
     show`` prints it)."""
-    name = SAFETY_NAME % (snapshot_set.meta.get(sets.NAME) or snapshot_set.id)
+    name = SAFETY_NAME % (snapshot_set.meta.get(tags.NAME) or snapshot_set.id)
     try:
         safety_set = snapshots.create(server_id, name=name,
                                       quiesce=SAFETY_QUIESCE, ttl=ttl,

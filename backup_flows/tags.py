@@ -66,8 +66,10 @@ JOB_IMAGE_NAME_PATTERN = r'^backup-flows-([0-9a-f-]{36})-'
 # read-back set of its root disk, per backup id.
 DRILL_SERVER_NAME = 'drill-%s'
 DRILL_READ_BACK_NAME = 'drill-%s-read-back'
-# The safety set a rollback takes first, per set id.
+# The safety set a rollback takes first, per set name (else id).
 SAFETY_SET_NAME = 'safety-before-rollback-%s'
+# The default name of a restored server, per backup id.
+RESTORED_SERVER_NAME = 'restored-%s'
 
 
 def job_image_name(job_id, role):

@@ -27,23 +27,17 @@ CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 
-def repository_url(url=None):
-    """The repository to use: the argument, else [repository] url, else
-    the embedded default under state_path."""
-    return url or repository.default_url(CONF)
-
-
 def open_repository(url=None):
     """Open the repository; the embedded default is created on first use.
 
     A repository named explicitly (option or configuration) must exist:
     ``repository init`` creates it.
     """
-    url = repository_url(url)
+    url = repository.resolve_url(CONF, url)
     try:
         return repository.open_repository(CONF, url=url)
     except exceptions.RepositoryNotFound:
-        if CONF.repository.url or url != repository.default_url(CONF):
+        if CONF.repository.url or url != repository.embedded_url(CONF):
             raise
         LOG.info('Creating the default backup repository %s', url)
         return repository.init_repository(CONF, url=url)

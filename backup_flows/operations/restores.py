@@ -21,15 +21,12 @@ from backup_flows import keys
 from backup_flows import repository
 from backup_flows import tags
 from backup_flows.cloud import server_definition as definition
-from backup_flows.flows import restore as restore_flow
 
 CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 GiB = 1 << 30
 
-BACKUP_ID_PROPERTY = 'backup_flows_backup_id'
-DISK_PROPERTY = 'backup_flows_disk'
 
 
 class _Plan:
@@ -247,9 +244,8 @@ class _Plan:
         """CreateImage spec of a disk; a root disk's image gets the boot
         properties (Cinder copies them into the image metadata of a boot
         volume created from it)."""
-        props = {BACKUP_ID_PROPERTY: self.backup_id,
-                 DISK_PROPERTY: disk['disk']}
-        spec = {'role': 'restore-image-%s' % disk['disk'],
+        props = {tags.BACKUP_ID: self.backup_id, tags.DISK: disk['disk']}
+        spec = {'role': tags.ROLE_RESTORE_IMAGE % disk['disk'],
                 'name': '%s-%s' % (server_name, disk['disk']),
                 'properties': props}
         if disk['role'] in (tags.ROLE_ROOT_IMAGE,
@@ -291,7 +287,7 @@ class _Plan:
             if disk['role'] != tags.ROLE_ROOT_IMAGE:
                 needed = max(1, -(-size // GiB))
                 plan['volume'] = {
-                    'role': 'restore-volume-%s' % name,
+                    'role': tags.ROLE_RESTORE_VOLUME % name,
                     'name': '%s-%s' % (server_name, name),
                     'size_gb': max(needed, disk.get('size_gb') or 0),
                     'volume_type': self.volume_type(
@@ -339,13 +335,14 @@ def plan(backup_id, server_name=None, flavor=None, networks=None,
     :func:`restore`); create nothing. Returns plain data: ``{'cloud',
     'cloud_label', 'url', 'disks', 'server' (the restore flow's arguments),
     'flavor', 'networks', 'availability_zone', 'warnings'}``."""
-    url = repository_url or repository.default_url(CONF)
+    url = repository.resolve_url(CONF, repository_url)
     cloud = clients.resolved_cloud(target_cloud)
     conn = clients.check_cloud(cloud)
     manifest = _read_manifest(url, backup_id)
     mapping = _Plan(conn, cloud or '(default)', backup_id, manifest)
     original = mapping.server
-    name = server_name or original.get('name') or 'restored-%s' % backup_id
+    name = (server_name or original.get('name') or
+            tags.RESTORED_SERVER_NAME % backup_id)
     zone = mapping.availability_zone(availability_zone)
     disks = mapping.disks(name, mapping.requested_volume_type(volume_type),
                           mapping.volume_zone(zone))
@@ -353,8 +350,8 @@ def plan(backup_id, server_name=None, flavor=None, networks=None,
     nics, network_ids = mapping.networks(networks)
     metadata = {key: str(value) for key, value in
                 (original.get('metadata') or {}).items()
-                if not key.startswith('backup_flows_')}
-    metadata[BACKUP_ID_PROPERTY] = backup_id
+                if not key.startswith(tags.PREFIX)}
+    metadata[tags.BACKUP_ID] = backup_id
     server = {'name': name, 'flavor_id': flavor_.id, 'networks': nics,
               'availability_zone': zone,
               'security_groups': mapping.security_groups(),
@@ -374,7 +371,7 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
     :param target_cloud: clouds.yaml entry to restore into (default: the
         cloud of --os-cloud/OS_CLOUD).
     :param repository_url: repository holding the backup (default:
-        :func:`backup_flows.repository.default_url`).
+        :func:`backup_flows.repository.resolve_url`).
     """
     planned = plan(backup_id, server_name=server_name, flavor=flavor,
                    networks=networks, availability_zone=availability_zone,
@@ -392,9 +389,9 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
         {key: planned[key] for key in ('flavor', 'networks',
                                        'availability_zone', 'warnings')},
         server_id=result[keys.SERVER_ID], server_name=server['name'],
-        image_id=(result[restore_flow.image_key(root['disk'])]
+        image_id=(result[keys.restored_image_key(root['disk'])]
                   if root['role'] == tags.ROLE_ROOT_IMAGE else None),
-        volume_ids=[result[restore_flow.volume_key(d['disk'])]
+        volume_ids=[result[keys.restored_volume_key(d['disk'])]
                     for d in disks if 'volume' in d],
         backup_id=backup_id, job_id=job_id, cloud=planned['cloud_label'],
         security_groups=server['security_groups'],

@@ -35,14 +35,12 @@ from backup_flows.cloud import servers
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import rollback as rollback_flow
 from backup_flows.operations import snapshots
-from backup_flows.tasks import volume as volume_tasks
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_SAFETY_TTL = '1d'
 # Every disk at one instant; the server is not stopped twice.
 SAFETY_QUIESCE = 'pause'
-SAFETY_NAME = 'safety-before-rollback-%s'
 
 # Outcome of an irreversible task of a failed job.
 CHANGED, MAYBE_CHANGED = 'changed', 'maybe changed'
@@ -172,26 +170,27 @@ def _check_reimage(conn, snapshot_set, volumes, safety):
     needed = any(v.get('image_id') for v in volumes)
     would_need = safety and any(v.get('snapshot_id') for v in volumes)
     if not (needed or would_need) or sdk_utils.supports_microversion(
-            conn.block_storage, volume_tasks.REIMAGE_MICROVERSION):
+            conn.block_storage, servers.REIMAGE_MICROVERSION):
         return
     if needed:
         reason = ('snapshot set %s holds volumes as images, restored by '
                   'Cinder\'s volume re-image (API %s), which this cloud '
                   'does not offer' % (snapshot_set.id,
-                                      volume_tasks.REIMAGE_MICROVERSION))
+                                      servers.REIMAGE_MICROVERSION))
     else:
         reason = ('a safety set would hold the volumes as images, restored '
                   'by Cinder\'s volume re-image (API %s), which this cloud '
                   'does not offer; roll back without one '
                   '(--no-safety-snapshot)'
-                  % volume_tasks.REIMAGE_MICROVERSION)
+                  % servers.REIMAGE_MICROVERSION)
     raise exceptions.InvalidInput(reason=reason)
 
 
 def _take_safety_set(snapshot_set, server_id, ttl, cloud):
     """A snapshot set of the server as it is (a dict, as ``snapshot
     show`` prints it)."""
-    name = SAFETY_NAME % (snapshot_set.meta.get(tags.NAME) or snapshot_set.id)
+    name = tags.SAFETY_SET_NAME % (snapshot_set.meta.get(tags.NAME) or
+                                   snapshot_set.id)
     try:
         safety_set = snapshots.create(server_id, name=name,
                                       quiesce=SAFETY_QUIESCE, ttl=ttl,

@@ -110,4 +110,4 @@ class RecordImageAsSetMember(base.BackupFlowsTask):
                  image_id, snapshot_id, meta.get(tags.SET_ID))
         sets.set_image_properties(
             conn, image_id, **{key: value for key, value in meta.items()
-                               if key.startswith('backup_flows_')})
+                               if key.startswith(tags.PREFIX)})

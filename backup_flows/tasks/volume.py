@@ -7,6 +7,7 @@ from backup_flows import clients
 from backup_flows import exceptions
 from backup_flows import tags
 from backup_flows.cloud import resources
+from backup_flows.cloud import servers
 from backup_flows.cloud import snapshot_sets
 from backup_flows.cloud import waits
 from backup_flows.tasks import base
@@ -150,10 +151,6 @@ class RevertVolumeToSnapshot(base.BackupFlowsTask):
         wait_for_volume(conn, vid, 'available')
 
 
-# Cinder API version of the volume re-image action (Zed).
-REIMAGE_MICROVERSION = '3.68'
-
-
 class ReimageVolume(base.BackupFlowsTask):
     """Overwrite a detached volume with an image's bytes, in place.
 
@@ -177,7 +174,7 @@ class ReimageVolume(base.BackupFlowsTask):
                 '/volumes/%s/action' % vid,
                 json={'os-reimage': {'image_id': volume['image_id'],
                                      'reimage_reserved': False}},
-                microversion=REIMAGE_MICROVERSION)
+                microversion=servers.REIMAGE_MICROVERSION)
             sdk_exc.raise_from_response(response)
         current = wait_for_volume(conn, vid, 'available')
         before = volume.get('image_metadata') or {}

@@ -55,15 +55,12 @@ from oslo_log import log as logging
 
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
+from backup_flows import tags
 
 CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 VERSION = 1
-
-ROLE_ROOT_IMAGE = 'root-image'
-ROLE_ROOT_VOLUME = 'root-volume'
-ROLE_VOLUME = 'volume'
 
 LOCAL_DISKS_REFUSE = 'refuse'
 
@@ -169,7 +166,7 @@ def recorded_boot_image(definition):
     if 'properties' in image:
         return image
     root = next((disk for disk in definition.get('disks') or []
-                 if disk['role'] == ROLE_ROOT_VOLUME), None)
+                 if disk['role'] == tags.ROLE_ROOT_VOLUME), None)
     if root is not None:
         return _volume_image(root) or boot_image(None, None, {})
     return None
@@ -272,12 +269,12 @@ def capture(conn, facts):
     if root['kind'] == 'image':
         device = getattr(server, 'root_device_name', None) or '/dev/vda'
         disks.append({'disk': disk_name(device, 'vda'),
-                      'role': ROLE_ROOT_IMAGE, 'device': device,
+                      'role': tags.ROLE_ROOT_IMAGE, 'device': device,
                       'boot_index': 0})
     else:
-        disks.append(_volume_disk(conn, root, ROLE_ROOT_VOLUME, 0))
+        disks.append(_volume_disk(conn, root, tags.ROLE_ROOT_VOLUME, 0))
     for attachment in facts['volumes']:
-        disks.append(_volume_disk(conn, attachment, ROLE_VOLUME, None))
+        disks.append(_volume_disk(conn, attachment, tags.ROLE_VOLUME, None))
     return {
         'version': VERSION,
         'id': server.id, 'name': server.name, 'status': server.status,

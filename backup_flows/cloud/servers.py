@@ -15,6 +15,9 @@ _TRUE = ('yes', 'true', '1', 'on')
 STABLE_STATUSES = ('ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED')
 # The status of a volume that is attached and not changing.
 ATTACHED_VOLUME_STATUS = 'in-use'
+# Cinder API version of the volume re-image action (Zed): rolling back the
+# root volume of a server needs it.
+REIMAGE_MICROVERSION = '3.68'
 
 
 def find_server(conn, name_or_id):

@@ -21,11 +21,6 @@ import abc
 from taskflow.patterns import linear_flow
 
 
-def image_key(disk):
-    """Store key of the id of the image holding ``disk``'s bytes."""
-    return 'export_image_%s' % disk['disk']
-
-
 class Exporter(metaclass=abc.ABCMeta):
     """Base class of the ``backup_flows.exporters`` plugins."""
 

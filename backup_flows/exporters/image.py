@@ -23,4 +23,4 @@ class ImageExporter(exporters.Exporter):
             image_tasks.WaitForImageActive(
                 name='wait-export-image-%s' % disk['disk'],
                 rebind={'image_id': keys.ROOT_IMAGE_ID},
-                provides=exporters.image_key(disk)))
+                provides=keys.export_image_key(disk['disk'])))

@@ -10,18 +10,10 @@ the cleanup sub-flow after the copy.
 from taskflow.patterns import linear_flow
 
 from backup_flows import exporters
+from backup_flows import keys
+from backup_flows import tags
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import volume as volume_tasks
-
-
-def snapshot_key(disk):
-    """Store key of the id of the set's snapshot of ``disk``'s volume
-    (provided by the snapshot flow)."""
-    return 'volume_snapshot_%s' % disk['volume_id']
-
-
-def _volume_key(disk):
-    return 'export_volume_%s' % disk['disk']
 
 
 class VolumeImageExporter(exporters.Exporter):
@@ -31,34 +23,35 @@ class VolumeImageExporter(exporters.Exporter):
 
     def export_flow(self, disk):
         name = disk['disk']
-        volume_spec = {'role': 'export-volume-%s' % name,
+        volume_spec = {'role': tags.ROLE_EXPORT_VOLUME % name,
                        'name': 'backup-flows-export-%s' % name,
                        'size_gb': disk['size_gb']}
-        image_spec = {'role': 'export-image-%s' % name}
+        image_spec = {'role': tags.ROLE_EXPORT_IMAGE % name}
         return linear_flow.Flow('export-%s' % name).add(
             volume_tasks.CreateVolume(
                 name='create-export-volume-%s' % name,
-                provides=_volume_key(disk),
+                provides=keys.export_volume_key(name),
                 inject={'spec': volume_spec},
-                rebind={'snapshot_id': snapshot_key(disk)}),
+                rebind={'snapshot_id': keys.volume_snapshot_key(
+                    disk['volume_id'])}),
             volume_tasks.WaitForVolumeAvailable(
                 name='wait-export-volume-%s' % name,
-                rebind={'volume_id': _volume_key(disk)}),
+                rebind={'volume_id': keys.export_volume_key(name)}),
             image_tasks.UploadVolumeToImage(
                 name='upload-export-volume-%s' % name,
-                provides=exporters.image_key(disk),
+                provides=keys.export_image_key(name),
                 inject={'spec': image_spec},
-                rebind={'volume_id': _volume_key(disk)}),
+                rebind={'volume_id': keys.export_volume_key(name)}),
             image_tasks.WaitForImageActive(
                 name='wait-export-image-%s' % name,
-                rebind={'image_id': exporters.image_key(disk)}))
+                rebind={'image_id': keys.export_image_key(name)}))
 
     def cleanup_flow(self, disk):
         name = disk['disk']
         return linear_flow.Flow('cleanup-%s' % name).add(
             image_tasks.DeleteImage(
                 name='delete-export-image-%s' % name,
-                rebind={'image_id': exporters.image_key(disk)}),
+                rebind={'image_id': keys.export_image_key(name)}),
             volume_tasks.DeleteVolume(
                 name='delete-export-volume-%s' % name,
-                rebind={'volume_id': _volume_key(disk)}))
+                rebind={'volume_id': keys.export_volume_key(name)}))

@@ -26,7 +26,6 @@ store: ``repository_url``, ``backup_id``; it provides ``result``.
 from taskflow.patterns import linear_flow
 from taskflow.patterns import unordered_flow
 
-from backup_flows import exporters
 from backup_flows import keys
 from backup_flows import plugins
 from backup_flows.flows import snapshot as snapshot_flow
@@ -41,9 +40,9 @@ def _copy_disk(disk):
         exporter.export_flow(disk),
         repo_tasks.WriteDiskToRepository(
             name='write-disk-%s' % disk['disk'],
-            provides=repo_tasks.written_key(disk['disk']),
+            provides=keys.written_key(disk['disk']),
             inject={'disk': disk},
-            rebind={'image_id': exporters.image_key(disk)}),
+            rebind={'image_id': keys.export_image_key(disk['disk'])}),
         exporter.cleanup_flow(disk))
 
 
@@ -65,7 +64,7 @@ def get_flow(root, volumes, quiesce, disks, planned_status=None):
     flow.add(copy)
     flow.add(repo_tasks.CommitBackup(
         name='commit-backup',
-        requires=[repo_tasks.written_key(d['disk']) for d in disks],
+        requires=[keys.written_key(d['disk']) for d in disks],
         inject={'disk_order': [d['disk'] for d in disks]}))
     flow.add(repo_tasks.VerifyBackup(name='verify-backup'))
     flow.add(snapshot_flow.get_transient_delete_flow(root, volumes))

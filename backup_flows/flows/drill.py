@@ -32,7 +32,7 @@ from taskflow.patterns import linear_flow
 from taskflow.patterns import unordered_flow
 
 from backup_flows import keys
-from backup_flows.cloud import server_definition as definition
+from backup_flows import tags
 from backup_flows.flows import restore as restore_flow
 from backup_flows.flows import verify as verify_flow
 from backup_flows.tasks import drill as drill_tasks
@@ -40,16 +40,13 @@ from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
 from backup_flows.tasks import volume as volume_tasks
 
-VERIFICATION = 'verification'
-DRILL_DISKS = 'drill_disks'
-
 
 def read_back_key(disk):
     """Store key of the image ``disk`` (a planned restore disk) is read
     back into."""
-    if disk['role'] == definition.ROLE_ROOT_IMAGE:
+    if disk['role'] == tags.ROLE_ROOT_IMAGE:
         return keys.ROOT_IMAGE_ID
-    return 'drill_image_%s' % disk['disk']
+    return keys.read_back_key(disk['disk'])
 
 
 def _read_back_root():
@@ -68,8 +65,8 @@ def _read_back_volume(disk):
         image_tasks.UploadVolumeToImage(
             name='upload-drill-volume-%s' % name,
             provides=read_back_key(disk),
-            inject={'spec': {'role': 'drill-read-back-%s' % name}},
-            rebind={'volume_id': restore_flow.volume_key(name)}),
+            inject={'spec': {'role': tags.ROLE_DRILL_READ_BACK % name}},
+            rebind={'volume_id': keys.restored_volume_key(name)}),
         image_tasks.WaitForImageActive(
             name='wait-drill-image-%s' % name,
             rebind={'image_id': read_back_key(disk)}))
@@ -85,11 +82,11 @@ def _clean_up(disks):
         if 'volume' in disk:
             clean.add(volume_tasks.DeleteVolume(
                 name='delete-drill-volume-%s' % name,
-                rebind={'volume_id': restore_flow.volume_key(name)}))
+                rebind={'volume_id': keys.restored_volume_key(name)}))
         else:
             clean.add(image_tasks.DeleteImage(
                 name='delete-restored-image-%s' % name,
-                rebind={'image_id': restore_flow.image_key(name)}))
+                rebind={'image_id': keys.restored_image_key(name)}))
     return clean
 
 
@@ -105,14 +102,14 @@ def get_flow(disks, server, verify=None):
     flow = linear_flow.Flow(keys.FLOW_BACKUP_DRILL)
     if verify:
         flow.add(verify_flow.verify_task(verify == 'deep',
-                                         provides=VERIFICATION))
+                                         provides=keys.VERIFICATION))
     flow.add(restore_flow.get_flow(disks, server))
-    if disks[0]['role'] == definition.ROLE_ROOT_IMAGE:
+    if disks[0]['role'] == tags.ROLE_ROOT_IMAGE:
         flow.add(*_read_back_root())
     volumes = [disk for disk in disks if 'volume' in disk]
     flow.add(server_tasks.DeleteServer(
         name='delete-drill-server',
-        requires=[restore_flow.volume_key(d['disk']) for d in volumes]))
+        requires=[keys.restored_volume_key(d['disk']) for d in volumes]))
     if volumes:
         flow.add(unordered_flow.Flow('read-back-volumes').add(
             *[_read_back_volume(disk) for disk in volumes]))
@@ -120,14 +117,14 @@ def get_flow(disks, server, verify=None):
     for disk in disks:
         compare.add(drill_tasks.CompareDiskWithBackup(
             name='compare-disk-%s' % disk['disk'],
-            provides=drill_tasks.compared_key(disk['disk']),
+            provides=keys.compared_key(disk['disk']),
             inject={'disk': {key: disk[key]
                              for key in ('disk', 'size', 'sha256')}},
             rebind={'image_id': read_back_key(disk)}))
     flow.add(compare)
     flow.add(drill_tasks.CheckDrillDisks(
-        name='check-drill-disks', provides=DRILL_DISKS,
-        requires=[drill_tasks.compared_key(d['disk']) for d in disks],
+        name='check-drill-disks', provides=keys.DRILL_DISKS,
+        requires=[keys.compared_key(d['disk']) for d in disks],
         inject={'disk_order': [d['disk'] for d in disks]}))
     flow.add(_clean_up(disks))
     flow.add(drill_tasks.ReportDrill(name='report-drill'))

@@ -31,7 +31,7 @@ from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import repository
-from backup_flows.cloud import server_definition as definition
+from backup_flows import tags
 from backup_flows.tasks import base
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
@@ -40,19 +40,6 @@ from backup_flows.tasks import volume as volume_tasks
 CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
-ROLE_ROOT_IMAGE = definition.ROLE_ROOT_IMAGE
-ROLE_ROOT_VOLUME = definition.ROLE_ROOT_VOLUME
-ROLE_VOLUME = definition.ROLE_VOLUME
-
-
-def image_key(disk_name):
-    """Store key of the image a disk is uploaded into."""
-    return 'image_%s' % disk_name
-
-
-def volume_key(disk_name):
-    """Store key of the volume a disk is restored onto."""
-    return 'volume_%s' % disk_name
 
 
 class CheckBackup(base.BackupFlowsTask):
@@ -94,7 +81,7 @@ class CheckBackup(base.BackupFlowsTask):
 
 def _restore_disk(disk):
     name = disk['disk']
-    image = image_key(name)
+    image = keys.restored_image_key(name)
     flow = linear_flow.Flow('restore-disk-%s' % name).add(
         image_tasks.CreateImage(
             name='create-image-%s' % name, provides=image,
@@ -104,9 +91,9 @@ def _restore_disk(disk):
             rebind={'image_id': image}),
         image_tasks.WaitForImageActive(
             name='wait-image-active-%s' % name, rebind={'image_id': image}))
-    if disk['role'] == ROLE_ROOT_IMAGE:
+    if disk['role'] == tags.ROLE_ROOT_IMAGE:
         return flow
-    volume = volume_key(name)
+    volume = keys.restored_volume_key(name)
     return flow.add(
         volume_tasks.CreateVolume(
             name='create-volume-%s' % name, provides=volume,
@@ -135,13 +122,15 @@ def get_flow(disks, server):
     for disk in disks:
         restore.add(_restore_disk(disk))
     root = next(disk for disk in disks
-                if disk['role'] in (ROLE_ROOT_IMAGE, ROLE_ROOT_VOLUME))
+                if disk['role'] in (tags.ROLE_ROOT_IMAGE,
+                                    tags.ROLE_ROOT_VOLUME))
+    image_root = root['role'] == tags.ROLE_ROOT_IMAGE
     spec = dict(server, root={
-        'kind': 'image' if root['role'] == ROLE_ROOT_IMAGE else 'volume',
-        'key': (image_key(root['disk']) if root['role'] == ROLE_ROOT_IMAGE
-                else volume_key(root['disk']))},
-        volumes=[{'key': volume_key(disk['disk'])} for disk in disks
-                 if disk['role'] == ROLE_VOLUME])
+        'kind': 'image' if image_root else 'volume',
+        'key': (keys.restored_image_key(root['disk']) if image_root
+                else keys.restored_volume_key(root['disk']))},
+        volumes=[{'key': keys.restored_volume_key(disk['disk'])}
+                 for disk in disks if disk['role'] == tags.ROLE_VOLUME])
     requires = [spec['root']['key']] + [v['key'] for v in spec['volumes']]
     flow = linear_flow.Flow(keys.FLOW_RESTORE)
     flow.add(CheckBackup(name='check-backup', inject={'disks': disks}))

@@ -20,6 +20,7 @@ from taskflow.patterns import linear_flow
 from taskflow.patterns import unordered_flow
 
 from backup_flows import keys
+from backup_flows import tags
 from backup_flows.tasks import image as image_tasks
 from backup_flows.tasks import server as server_tasks
 from backup_flows.tasks import snapshot_set as set_tasks
@@ -46,9 +47,9 @@ def _safety_image(set_id, volume):
     (through a temporary volume: Cinder uploads volumes, not snapshots),
     then delete the temporary volume and the snapshot."""
     vid = volume['volume_id']
-    volume_key = 'safety_volume_%s' % vid
-    image_key = 'safety_image_%s' % vid
-    volume_spec = {'role': 'safety-volume-%s' % vid,
+    volume_key = keys.safety_volume_key(vid)
+    image_key = keys.safety_image_key(vid)
+    volume_spec = {'role': tags.ROLE_SAFETY_VOLUME % vid,
                    'name': 'backup-flows-safety-%s' % vid,
                    'size_gb': volume['size_gb']}
     return linear_flow.Flow('safety-image-%s' % vid).add(
@@ -61,7 +62,7 @@ def _safety_image(set_id, volume):
             rebind={'volume_id': volume_key}),
         image_tasks.UploadVolumeToImage(
             name='upload-safety-volume-%s' % vid, provides=image_key,
-            inject={'spec': {'role': 'safety-image-%s' % vid,
+            inject={'spec': {'role': tags.ROLE_SAFETY_IMAGE % vid,
                              'set_id': set_id}},
             rebind={'volume_id': volume_key}),
         image_tasks.WaitForImageActive(

@@ -16,15 +16,10 @@ from backup_flows.tasks import snapshot_set as set_tasks
 from backup_flows.tasks import volume as volume_tasks
 
 
-def snapshot_key(volume_id):
-    """Store key of the id of the snapshot the flow takes of a volume."""
-    return 'volume_snapshot_%s' % volume_id
-
-
 def _volume_tasks(volume):
     """(create, wait) tasks of the snapshot of one attached volume."""
     vid = volume['volume_id']
-    key = snapshot_key(vid)
+    key = keys.volume_snapshot_key(vid)
     return (volume_tasks.CreateVolumeSnapshot(
                 name='create-volume-snapshot-%s' % vid, provides=key,
                 inject={'volume': volume}),
@@ -121,7 +116,8 @@ def get_transient_delete_flow(root, volumes):
     else:
         volumes = [root] + list(volumes)
     snapshots = [('delete-volume-snapshot-%s' % v['volume_id'],
-                  {'rebind': {'snapshot_id': snapshot_key(v['volume_id'])}})
+                  {'rebind': {'snapshot_id':
+                              keys.volume_snapshot_key(v['volume_id'])}})
                  for v in volumes]
     return _delete_flow('delete-transient-set', images, snapshots,
                         best_effort=True)

@@ -19,6 +19,7 @@ from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import plugins
 from backup_flows import repository
+from backup_flows import tags
 from backup_flows.cloud import server_definition
 from backup_flows.cloud import servers
 from backup_flows.repository import manifest as manifest_mod
@@ -27,23 +28,17 @@ CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 
-def repository_url(url=None):
-    """The repository to use: the argument, else [repository] url, else
-    the embedded default under state_path."""
-    return url or repository.default_url(CONF)
-
-
 def open_repository(url=None):
     """Open the repository; the embedded default is created on first use.
 
     A repository named explicitly (option or configuration) must exist:
     ``repository init`` creates it.
     """
-    url = repository_url(url)
+    url = repository.resolve_url(CONF, url)
     try:
         return repository.open_repository(CONF, url=url)
     except exceptions.RepositoryNotFound:
-        if CONF.repository.url or url != repository.default_url(CONF):
+        if CONF.repository.url or url != repository.embedded_url(CONF):
             raise
         LOG.info('Creating the default backup repository %s', url)
         return repository.init_repository(CONF, url=url)
@@ -58,7 +53,7 @@ def _plan_disks(definition, facts):
     disks = []
     for disk in definition['disks']:
         entry = dict(disk)
-        if disk['role'] == server_definition.ROLE_ROOT_IMAGE:
+        if disk['role'] == tags.ROLE_ROOT_IMAGE:
             entry['exporter'] = _exporter(CONF.backup.root_exporter)
         else:
             entry['exporter'] = _exporter(CONF.backup.volume_exporter)
@@ -269,7 +264,8 @@ def collect_garbage(url=None, dry_run=False):
     """Delete the data no backup uses, forgetting no backup: prune's own
     job with a policy that keeps every backup, so the same exclusive lock,
     grace period and two-phase deletion; return prune's report."""
-    with repository.open_repository(CONF, url=repository_url(url)) as repo:
+    url = repository.resolve_url(CONF, url)
+    with repository.open_repository(CONF, url=url) as repo:
         # an existing repository only: garbage collection creates none
         url = repo.url
     return _prune(repository.Policy(), None, url, dry_run)

@@ -14,7 +14,6 @@ neither are resources of jobs this flow database does not know.
 """
 
 import datetime
-import re
 
 from oslo_log import log as logging
 from taskflow import states
@@ -22,57 +21,12 @@ from taskflow import states
 from backup_flows import clients
 from backup_flows import engine
 from backup_flows import keys
-from backup_flows.cloud import snapshot_sets as sets
+from backup_flows.cloud import resources as cloud_resources
 from backup_flows.operations import snapshots
-from backup_flows.tasks import image as image_tasks
-from backup_flows.tasks import server as server_tasks
-from backup_flows.tasks import volume as volume_tasks
 
 LOG = logging.getLogger(__name__)
 
 FINISHED = (states.SUCCESS, states.REVERTED, states.FAILURE)
-_NAMED = re.compile(r'^backup-flows-([0-9a-f-]{36})-')
-
-
-def _image_job(image):
-    props = sets.image_properties(image)
-    match = _NAMED.match(image.name or '')
-    return (props.get(image_tasks.JOB_ID) or props.get(sets.JOB_ID) or
-            (match.group(1) if match else None))
-
-
-def tagged(conn):
-    """Every resource of the project carrying a job id, as plain dicts
-    ``{'kind', 'id', 'name', 'job_id', ...}``."""
-    found = []
-    for srv in conn.compute.servers(details=True):
-        job = (srv.metadata or {}).get(server_tasks.JOB_ID)
-        if job:
-            found.append({'kind': 'server', 'id': srv.id, 'name': srv.name,
-                          'job_id': job,
-                          'image_id': (srv.image or {}).get('id'),
-                          'volume_ids': [a['id'] for a in
-                                         srv.attached_volumes or []]})
-    for vol in conn.block_storage.volumes():
-        job = (vol.metadata or {}).get(volume_tasks.JOB_ID)
-        if job:
-            found.append({'kind': 'volume', 'id': vol.id, 'name': vol.name,
-                          'job_id': job})
-    for snap in conn.block_storage.snapshots(details=True):
-        job = (snap.metadata or {}).get(sets.JOB_ID)
-        if job:
-            found.append({'kind': 'snapshot', 'id': snap.id,
-                          'name': snap.name, 'job_id': job, 'set_member':
-                          (snap.metadata or {}).get(sets.KIND) ==
-                          sets.KIND_SNAPSHOT_SET})
-    for image in conn.image.images():
-        job = _image_job(image)
-        if job:
-            found.append({'kind': 'image', 'id': image.id,
-                          'name': image.name, 'job_id': job, 'set_member':
-                          sets.image_properties(image).get(sets.KIND) ==
-                          sets.KIND_SNAPSHOT_SET})
-    return found
 
 
 def kept(job, resources):
@@ -112,7 +66,7 @@ def leftovers(conn, older_than=None):
     """Resources of finished jobs (older than ``older_than``, a timedelta)
     that those jobs do not keep; servers first, images last."""
     by_job = {}
-    for res in tagged(conn):
+    for res in cloud_resources.tagged(conn):
         by_job.setdefault(res['job_id'], []).append(res)
     jobs = {job.id: job for job in engine.list_jobs()}
     found = []
@@ -127,17 +81,6 @@ def leftovers(conn, older_than=None):
                   for r in resources if r['id'] not in keep]
     order = ('server', 'volume', 'snapshot', 'image')
     return sorted(found, key=lambda r: (order.index(r['kind']), r['id']))
-
-
-def _delete(conn, res):
-    if res['kind'] == 'server':
-        server_tasks.delete_server(conn, res['id'])
-    elif res['kind'] == 'volume':
-        volume_tasks.delete_volume(conn, res['id'])
-    elif res['kind'] == 'snapshot':
-        volume_tasks.delete_snapshot(conn, res['id'])
-    else:
-        conn.image.delete_image(res['id'], ignore_missing=True)
 
 
 def cleanup(cloud=None, older_than=None, dry_run=False):
@@ -159,7 +102,7 @@ def cleanup(cloud=None, older_than=None, dry_run=False):
             row['result'] = 'would be deleted'
         else:
             try:
-                _delete(conn, res)
+                cloud_resources.delete(conn, res['kind'], res['id'])
                 row['result'] = 'deleted'
                 LOG.info('Deleted %s %s left by job %s', res['kind'],
                          res['id'], res['job_id'])

@@ -23,13 +23,16 @@ import datetime
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
+from backup_flows import conf as bf_conf
 from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import keys
-from backup_flows.flows import drill as drill_flow
+from backup_flows import repository
+from backup_flows import tags
 from backup_flows.operations import backups
 from backup_flows.operations import restores
 
+CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 # Errors that are not the drill's: they keep their own message.
@@ -44,17 +47,12 @@ def _failed(backup_id, reason, exit_code=exceptions.EXIT_FAILED):
     return error
 
 
-def drill_name(backup_id):
-    """Name of the throw-away server (its volumes and images start so)."""
-    return 'drill-%s' % backup_id
-
-
 def verify(backup_id, url=None, deep=False):
     """``backup verify --drill``: check the repository, then drill (one
     job); return the verification with the drill's result under
     ``drill``."""
     result = _drill(backup_id, url, 'deep' if deep else 'quick')
-    return dict(result[drill_flow.VERIFICATION], drill=result[keys.RESULT],
+    return dict(result[keys.VERIFICATION], drill=result[keys.RESULT],
                 job_id=result[keys.RESULT]['job_id'])
 
 
@@ -72,7 +70,7 @@ def run(backup_id, url=None):
 def _read_back_set(backup_id, job_id):
     """set_meta of the read-back image of the throw-away server's root."""
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    name = '%s-read-back' % drill_name(backup_id)
+    name = tags.DRILL_READ_BACK_NAME % backup_id
     return {'set_id': uuidutils.generate_uuid(), 'job_id': job_id,
             'name': name, 'image_name': name, 'server_id': None,
             'consistency': 'crash', 'requested_consistency': 'crash',
@@ -82,12 +80,13 @@ def _read_back_set(backup_id, job_id):
 
 def _drill(backup_id, url, verify_mode):
     """Plan and run the drill job; return the flow's store."""
-    url = backups.repository_url(url)
+    url = repository.resolve_url(CONF, url)
     try:
         with backups.open_repository(url) as repo:
             url = repo.url
-        planned = restores.plan(backup_id, server_name=drill_name(backup_id),
-                                repository_url=url)
+        planned = restores.plan(
+            backup_id, server_name=tags.DRILL_SERVER_NAME % backup_id,
+            repository_url=url)
         job_id = uuidutils.generate_uuid()
         store = {keys.CLOUD: planned['cloud'], keys.JOB_ID: job_id,
                  keys.BACKUP_ID: backup_id, keys.REPOSITORY_URL: url,
@@ -95,7 +94,7 @@ def _drill(backup_id, url, verify_mode):
         flow_args = {'disks': planned['disks'], 'server': planned['server'],
                      'verify': verify_mode}
         LOG.info('Drill of backup %s on server %s (job %s)', backup_id,
-                 drill_name(backup_id), job_id)
+                 tags.DRILL_SERVER_NAME % backup_id, job_id)
         _, result = engine.run_flow(keys.FLOW_BACKUP_DRILL, flow_args,
                                     store, job_id=job_id)
     except _NOT_THE_DRILL:

@@ -19,16 +19,14 @@ from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import repository
+from backup_flows import tags
 from backup_flows.cloud import server_definition as definition
-from backup_flows.flows import restore as restore_flow
 
 CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 GiB = 1 << 30
 
-BACKUP_ID_PROPERTY = 'backup_flows_backup_id'
-DISK_PROPERTY = 'backup_flows_disk'
 
 
 class _Plan:
@@ -79,7 +77,7 @@ class _Plan:
                     original.get('name') or original.get('id'),
                     'choose one with --flavor')
         self._check_image_minimums(flavor, root)
-        if (root['role'] == definition.ROLE_ROOT_IMAGE and flavor.disk
+        if (root['role'] == tags.ROLE_ROOT_IMAGE and flavor.disk
                 and flavor.disk * GiB < root['size']):
             raise exceptions.InvalidInput(
                 reason='flavor %s has a %d GiB root disk, smaller than the '
@@ -212,7 +210,7 @@ class _Plan:
                        'the backed-up server\'s image needs (min_ram); '
                        'choose a larger one with --flavor' % (
                            flavor.name, flavor.ram, image['min_ram']))
-        if (root['role'] == definition.ROLE_ROOT_IMAGE and flavor.disk
+        if (root['role'] == tags.ROLE_ROOT_IMAGE and flavor.disk
                 and flavor.disk < image['min_disk']):
             raise exceptions.InvalidInput(
                 reason='flavor %s has a %d GiB root disk, less than the %d '
@@ -246,13 +244,12 @@ class _Plan:
         """CreateImage spec of a disk; a root disk's image gets the boot
         properties (Cinder copies them into the image metadata of a boot
         volume created from it)."""
-        props = {BACKUP_ID_PROPERTY: self.backup_id,
-                 DISK_PROPERTY: disk['disk']}
-        spec = {'role': 'restore-image-%s' % disk['disk'],
+        props = {tags.BACKUP_ID: self.backup_id, tags.DISK: disk['disk']}
+        spec = {'role': tags.ROLE_RESTORE_IMAGE % disk['disk'],
                 'name': '%s-%s' % (server_name, disk['disk']),
                 'properties': props}
-        if disk['role'] in (definition.ROLE_ROOT_IMAGE,
-                            definition.ROLE_ROOT_VOLUME):
+        if disk['role'] in (tags.ROLE_ROOT_IMAGE,
+                            tags.ROLE_ROOT_VOLUME):
             image = self.boot_image()
             props.update(image['properties'])
             spec['min_disk'] = image['min_disk']
@@ -268,8 +265,8 @@ class _Plan:
         """Planned disks, root first (see restore_flow.get_flow)."""
         stored = {disk['name']: disk for disk in self.manifest['disks']}
         roots = [d for d in self.server['disks']
-                 if d['role'] in (definition.ROLE_ROOT_IMAGE,
-                                  definition.ROLE_ROOT_VOLUME)]
+                 if d['role'] in (tags.ROLE_ROOT_IMAGE,
+                                  tags.ROLE_ROOT_VOLUME)]
         if len(roots) != 1:
             raise exceptions.BackupNotRestorable(
                 backup_id=self.backup_id,
@@ -287,10 +284,10 @@ class _Plan:
             plan = {'disk': name, 'role': disk['role'], 'size': size,
                     'sha256': stored[name]['sha256'],
                     'image': self._image_spec(disk, server_name)}
-            if disk['role'] != definition.ROLE_ROOT_IMAGE:
+            if disk['role'] != tags.ROLE_ROOT_IMAGE:
                 needed = max(1, -(-size // GiB))
                 plan['volume'] = {
-                    'role': 'restore-volume-%s' % name,
+                    'role': tags.ROLE_RESTORE_VOLUME % name,
                     'name': '%s-%s' % (server_name, name),
                     'size_gb': max(needed, disk.get('size_gb') or 0),
                     'volume_type': self.volume_type(
@@ -338,7 +335,7 @@ def plan(backup_id, server_name=None, flavor=None, networks=None,
     :func:`restore`); create nothing. Returns plain data: ``{'cloud',
     'cloud_label', 'url', 'disks', 'server' (the restore flow's arguments),
     'flavor', 'networks', 'availability_zone', 'warnings'}``."""
-    url = repository_url or repository.default_url(CONF)
+    url = repository.resolve_url(CONF, repository_url)
     # the backup first: a wrong id or repository is bad input, whatever
     # the state of the cloud
     manifest = _read_manifest(url, backup_id)
@@ -346,7 +343,8 @@ def plan(backup_id, server_name=None, flavor=None, networks=None,
     conn = clients.check_cloud(cloud)
     mapping = _Plan(conn, cloud or '(default)', backup_id, manifest)
     original = mapping.server
-    name = server_name or original.get('name') or 'restored-%s' % backup_id
+    name = (server_name or original.get('name') or
+            tags.RESTORED_SERVER_NAME % backup_id)
     zone = mapping.availability_zone(availability_zone)
     disks = mapping.disks(name, mapping.requested_volume_type(volume_type),
                           mapping.volume_zone(zone))
@@ -354,8 +352,8 @@ def plan(backup_id, server_name=None, flavor=None, networks=None,
     nics, network_ids = mapping.networks(networks)
     metadata = {key: str(value) for key, value in
                 (original.get('metadata') or {}).items()
-                if not key.startswith('backup_flows_')}
-    metadata[BACKUP_ID_PROPERTY] = backup_id
+                if not key.startswith(tags.PREFIX)}
+    metadata[tags.BACKUP_ID] = backup_id
     server = {'name': name, 'flavor_id': flavor_.id, 'networks': nics,
               'availability_zone': zone,
               'security_groups': mapping.security_groups(),
@@ -375,7 +373,7 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
     :param target_cloud: clouds.yaml entry to restore into (default: the
         cloud of --os-cloud/OS_CLOUD).
     :param repository_url: repository holding the backup (default:
-        :func:`backup_flows.repository.default_url`).
+        :func:`backup_flows.repository.resolve_url`).
     """
     planned = plan(backup_id, server_name=server_name, flavor=flavor,
                    networks=networks, availability_zone=availability_zone,
@@ -409,9 +407,9 @@ def created(disks, server, store, planned=None):
         {key: planned[key] for key in ('flavor', 'networks',
                                        'availability_zone', 'warnings')},
         server_id=store[keys.SERVER_ID], server_name=server['name'],
-        image_id=(store[restore_flow.image_key(root['disk'])]
-                  if root['role'] == definition.ROLE_ROOT_IMAGE else None),
-        volume_ids=[store[restore_flow.volume_key(d['disk'])]
+        image_id=(store[keys.restored_image_key(root['disk'])]
+                  if root['role'] == tags.ROLE_ROOT_IMAGE else None),
+        volume_ids=[store[keys.restored_volume_key(d['disk'])]
                     for d in disks if 'volume' in d],
         backup_id=store[keys.BACKUP_ID], job_id=store[keys.JOB_ID],
         cloud=planned['cloud_label'],

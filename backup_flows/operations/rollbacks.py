@@ -30,18 +30,17 @@ from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import faults
 from backup_flows import keys
+from backup_flows import tags
 from backup_flows.cloud import servers
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import rollback as rollback_flow
 from backup_flows.operations import snapshots
-from backup_flows.tasks import volume as volume_tasks
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_SAFETY_TTL = '1d'
 # Every disk at one instant; the server is not stopped twice.
 SAFETY_QUIESCE = 'pause'
-SAFETY_NAME = 'safety-before-rollback-%s'
 
 # Outcome of an irreversible task of a failed job.
 CHANGED, MAYBE_CHANGED = 'changed', 'maybe changed'
@@ -94,7 +93,7 @@ def _plan(conn, snapshot_set):
     """(server facts, the flow's ``volumes``) once the set and its server
     are checked; InvalidInput or InvalidServerState otherwise."""
     set_id = snapshot_set.id
-    if snapshot_set.status != sets.STATUS_AVAILABLE:
+    if snapshot_set.status != tags.STATUS_AVAILABLE:
         raise exceptions.InvalidInput(
             reason='snapshot set %s is %s; only a complete, available set '
                    'can be rolled back' % (set_id, snapshot_set.status))
@@ -139,14 +138,14 @@ def _volume_members(conn, snapshot_set):
     be applied."""
     members = {}
     for member in snapshot_set.snapshots:
-        if member['role'] == sets.ROLE_ROOT_VOLUME:
+        if member['role'] == tags.ROLE_ROOT_VOLUME:
             raise exceptions.InvalidInput(
                 reason='rolling back the boot volume of a boot-from-volume '
                        'server is not supported')
         members[member['volume_id']] = {'snapshot_id': member['id']}
     for image, props in sets.member_images(conn, set_id=snapshot_set.id):
-        if props.get(sets.ROLE) == sets.ROLE_VOLUME:
-            members[props.get(sets.VOLUME_ID)] = {'image_id': image.id}
+        if props.get(tags.ROLE) == tags.ROLE_VOLUME:
+            members[props.get(tags.VOLUME_ID)] = {'image_id': image.id}
     return members
 
 
@@ -171,26 +170,27 @@ def _check_reimage(conn, snapshot_set, volumes, safety):
     needed = any(v.get('image_id') for v in volumes)
     would_need = safety and any(v.get('snapshot_id') for v in volumes)
     if not (needed or would_need) or sdk_utils.supports_microversion(
-            conn.block_storage, volume_tasks.REIMAGE_MICROVERSION):
+            conn.block_storage, servers.REIMAGE_MICROVERSION):
         return
     if needed:
         reason = ('snapshot set %s holds volumes as images, restored by '
                   'Cinder\'s volume re-image (API %s), which this cloud '
                   'does not offer' % (snapshot_set.id,
-                                      volume_tasks.REIMAGE_MICROVERSION))
+                                      servers.REIMAGE_MICROVERSION))
     else:
         reason = ('a safety set would hold the volumes as images, restored '
                   'by Cinder\'s volume re-image (API %s), which this cloud '
                   'does not offer; roll back without one '
                   '(--no-safety-snapshot)'
-                  % volume_tasks.REIMAGE_MICROVERSION)
+                  % servers.REIMAGE_MICROVERSION)
     raise exceptions.InvalidInput(reason=reason)
 
 
 def _take_safety_set(snapshot_set, server_id, ttl, cloud):
     """A snapshot set of the server as it is (a dict, as ``snapshot
     show`` prints it)."""
-    name = SAFETY_NAME % (snapshot_set.meta.get(sets.NAME) or snapshot_set.id)
+    name = tags.SAFETY_SET_NAME % (snapshot_set.meta.get(tags.NAME) or
+                                   snapshot_set.id)
     try:
         safety_set = snapshots.create(server_id, name=name,
                                       quiesce=SAFETY_QUIESCE, ttl=ttl,

@@ -16,6 +16,7 @@ from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import plugins
+from backup_flows import tags
 from backup_flows.cloud import servers
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.engine import persistence
@@ -119,7 +120,7 @@ def expire(dry_run=False, cloud=None):
     now = _utcnow()
     expired = [s for s in sets.list_sets(conn) if s.expired(now)]
     rows = [{'id': s.id, 'server_id': s.server_id,
-             'expires_at': s.meta.get(sets.EXPIRES_AT),
+             'expires_at': s.meta.get(tags.EXPIRES_AT),
              'action': 'would delete' if dry_run else 'deleted'}
             for s in expired]
     if dry_run or not expired:

@@ -57,13 +57,19 @@ from backup_flows.repository.repository import Repository
 
 Policy = retention.Policy
 
-__all__ = ['Policy', 'Repository', 'Secret', 'default_url',
-           'init_repository', 'open_repository']
+__all__ = ['Policy', 'Repository', 'Secret', 'embedded_url',
+           'init_repository', 'open_repository', 'resolve_url']
 
 
-def default_url(conf):
-    """``[repository] url`` or a file repository under state_path."""
-    return conf.repository.url or os.path.join(conf.state_path, 'repository')
+def embedded_url(conf):
+    """The file repository under state_path, used when none is named."""
+    return os.path.join(conf.state_path, 'repository')
+
+
+def resolve_url(conf, url=None):
+    """The repository to use: ``url``, else ``[repository] url``, else
+    :func:`embedded_url`."""
+    return url or conf.repository.url or embedded_url(conf)
 
 
 def _backend(conf, url):
@@ -74,20 +80,20 @@ def _backend(conf, url):
 
 
 def open_repository(conf, url=None, secret=None):
-    """Open the repository at ``url`` (default: :func:`default_url`).
+    """Open the repository at ``url`` (see :func:`resolve_url`).
 
     The secret of an encrypted repository comes from ``secret`` or else
     from the configuration / environment (see keyfile.secret_from_conf).
     """
-    url = url or default_url(conf)
+    url = resolve_url(conf, url)
     return Repository.open(url, secret=secret or _secret(conf, url),
                            settings=config_mod.Settings.from_conf(conf),
                            backend=_backend(conf, url))
 
 
 def init_repository(conf, url=None, encrypted=False, secret=None):
-    """Create a repository at ``url`` (default: :func:`default_url`)."""
-    url = url or default_url(conf)
+    """Create a repository at ``url`` (see :func:`resolve_url`)."""
+    url = resolve_url(conf, url)
     return Repository.init(url, encrypted=encrypted,
                            secret=secret or _secret(conf, url),
                            chunk_size=conf.repository.chunk_size_kib << 10,

@@ -46,6 +46,7 @@ import uuid
 
 from oslo_log import log as logging
 
+from backup_flows import processes
 from backup_flows.repository.backends import base
 
 LOG = logging.getLogger(__name__)
@@ -74,55 +75,26 @@ class LockLost(Exception):
     """A held lock was judged stale or removed by another process."""
 
 
-def _read(path):
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except OSError:
-        return None
-
-
-def _process_start(pid):
-    """Start time of process ``pid`` in clock ticks (tells reused pids
-    apart), ``None`` if there is no such process."""
-    stat = _read('/proc/%d/stat' % pid) if isinstance(pid, int) else None
-    try:
-        return int(stat.rsplit(')', 1)[1].split()[19])
-    except (AttributeError, IndexError, ValueError):
-        return None
-
-
-def _namespace():
-    """(boot id, pid namespace) of this process: a pid names the same
-    process only within both (containers share host names, not pid
-    namespaces)."""
-    try:
-        pid_ns = os.readlink('/proc/self/ns/pid')
-    except OSError:
-        pid_ns = None
-    return _read('/proc/sys/kernel/random/boot_id'), pid_ns
-
-
 def process_identity(pid):
     """The fields of a lock document naming process ``pid`` of this
     machine."""
-    boot_id, pid_ns = _namespace()
+    boot_id, pid_ns = processes.namespace()
     return {'host': socket.gethostname(), 'pid': pid, 'boot_id': boot_id,
-            'pid_ns': pid_ns, 'pid_start': _process_start(pid)}
+            'pid_ns': pid_ns, 'pid_start': processes.start_time(pid)}
 
 
 def holder_dead(lock):
     """Whether the holder of ``lock`` provably no longer runs: same host,
     boot and pid namespace as this process, and its pid is gone or now
     names a process started later."""
-    boot_id, pid_ns = _namespace()
+    boot_id, pid_ns = processes.namespace()
     if (boot_id is None or pid_ns is None
             or lock.get('host') != socket.gethostname()
             or lock.get('boot_id') != boot_id
             or lock.get('pid_ns') != pid_ns
             or lock.get('pid_start') is None):
         return False
-    return _process_start(lock.get('pid')) != lock['pid_start']
+    return processes.start_time(lock.get('pid')) != lock['pid_start']
 
 
 def is_stale(lock, now=None):

@@ -12,9 +12,6 @@ returned.
 """
 
 import collections
-import concurrent.futures
-import hashlib
-import os
 
 from oslo_log import log as logging
 
@@ -117,7 +114,6 @@ def record_damage(repo):
 # large sequential reads from files and far fewer Swift requests.
 _MAX_BATCH = 4 << 20
 _MAX_GAP = 256 << 10
-_WRITE_BEHIND = 32 << 20
 # Batches announced to the backend ahead of reading them.
 _PREFETCH = 8
 
@@ -151,7 +147,7 @@ class _Batch:
         return True
 
 
-def _load_batch(repo, batch):
+def load_batch(repo, batch):
     """Return ``(datas, error)``: the verified chunks of ``batch`` up to
     the first one without a good copy, and the :class:`ChunkError` of that
     one. A bad copy in the batch's pack falls back to another copy."""
@@ -181,7 +177,7 @@ def _load_batch(repo, batch):
     return datas, None
 
 
-def _plan(repo, disk):
+def plan(repo, disk):
     """Yield ``(offset, length)`` zero runs and :class:`_Batch` objects
     covering ``disk`` in order."""
     batch = None
@@ -204,12 +200,12 @@ def _plan(repo, disk):
         yield batch
 
 
-def _hinted(repo, plan):
-    """Pass ``plan`` through, telling the backend about each batch
-    ``_PREFETCH`` batches before it is read (the file backend starts
-    reading it into the page cache)."""
+def hinted(repo, entries):
+    """Pass the entries of a :func:`plan` through, telling the backend
+    about each batch ``_PREFETCH`` batches before it is read (the file
+    backend starts reading it into the page cache)."""
     window = collections.deque()
-    for entry in plan:
+    for entry in entries:
         if not isinstance(entry, tuple) and entry.pack_id is not None:
             repo.backend.prefetch(pack_mod.pack_name(entry.pack_id),
                                   entry.start, entry.end - entry.start)
@@ -233,11 +229,11 @@ def iter_extents(repo, disk, lookahead=None):
     lookahead = lookahead or repo.settings.read_workers + 2
     pending = collections.deque()
     in_flight = 0
-    for entry in _hinted(repo, _plan(repo, disk)):
+    for entry in hinted(repo, plan(repo, disk)):
         if isinstance(entry, tuple):
             pending.append((entry, None))
             continue
-        pending.append((entry, repo.read_pool.submit(_load_batch, repo,
+        pending.append((entry, repo.read_pool.submit(load_batch, repo,
                                                      entry)))
         in_flight += 1
         while in_flight > lookahead:
@@ -258,130 +254,3 @@ def _resolve(entry):
     if error is not None:
         raise error
     return 1
-
-
-def _pwrite_all(fd, data, offset):
-    view = memoryview(data)
-    while view:
-        n = os.pwrite(fd, view, offset)
-        view = view[n:]
-        offset += n
-
-
-def _write_batch(repo, batch, fd):
-    """Read, verify and write one batch at its offsets (on the pool: the
-    batches of a disk are independent, so they are written in parallel).
-    Return the chunks written; raise :class:`ChunkError` at a bad chunk."""
-    datas, error = _load_batch(repo, batch)
-    # The chunks of a batch are adjacent on the disk: one system call.
-    offset = batch.items[0][0]
-    total = sum(len(data) for data in datas)
-    done = os.pwritev(fd, datas, offset) if datas else 0
-    if done < total:
-        _pwrite_all(fd, b''.join(datas)[done:], offset + done)
-    if error is not None:
-        raise error
-    return datas
-
-
-def _finished(result):
-    future = concurrent.futures.Future()
-    future.set_result(result)
-    return future
-
-
-def _hash_written(digest, written, zeros):
-    """Hash what a batch wrote (its chunks) or the length of a zero run;
-    return the bytes a batch wrote (0 for a zero run)."""
-    if isinstance(written, int):
-        while written:
-            piece = memoryview(zeros)[:min(len(zeros), written)]
-            digest.update(piece)
-            written -= len(piece)
-        return 0
-    for data in written:
-        digest.update(data)
-    return sum(len(data) for data in written)
-
-
-def _write_zeros(fd, offset, length, zeros):
-    end = offset + length
-    while offset < end:
-        n = min(len(zeros), end - offset)
-        _pwrite_all(fd, memoryview(zeros)[:n], offset)
-        offset += n
-
-
-def write_to_file(repo, disk, path, sparse=True):
-    """Write ``disk`` to ``path``; return bytes written (not holes).
-
-    With ``sparse`` a regular file is created or truncated and zero runs are
-    left as holes; without it (or for a block device) zeros are written.
-    Batches are read, verified and written by the repository's read pool,
-    at most ``read_workers + 2`` at a time; what is written is hashed in
-    disk order, and the whole-disk SHA-256 is checked before the file is
-    synced.
-
-    :raises ChunkError: a chunk is missing or damaged; the file is then
-        incomplete.
-    :raises ChecksumError: the bytes written do not have the disk's
-        SHA-256.
-    """
-    is_regular = not os.path.exists(path) or os.path.isfile(path)
-    flags = os.O_WRONLY | os.O_CREAT
-    if is_regular:
-        flags |= os.O_TRUNC
-    fd = os.open(path, flags, 0o600)
-    skip_zeros = sparse and is_regular
-    zeros = bytes(1 << 20)
-    pending = collections.deque()
-    written = 0
-    # Write-behind marks: [dropped, flushed) has been handed to writeback,
-    # [flushed, end) not yet.
-    dropped = flushed = 0
-    limit = repo.settings.read_workers + 2
-    digest = hashlib.sha256()
-
-    def resolve_one():
-        nonlocal written, dropped, flushed
-        end, future = pending.popleft()
-        written += _hash_written(digest, future.result(), zeros)
-        # Every batch before this one is written too: start writing them
-        # back (asynchronously) so the final fsync is short, and drop the
-        # previous range, written back by now, from the page cache (dirty
-        # pages cannot be dropped, clean ones are recycled at once).
-        if end - flushed >= _WRITE_BEHIND:
-            os.posix_fadvise(fd, dropped, end - dropped,
-                             os.POSIX_FADV_DONTNEED)
-            dropped, flushed = flushed, end
-
-    try:
-        for entry in _hinted(repo, _plan(repo, disk)):
-            if isinstance(entry, tuple):
-                if not skip_zeros:
-                    _write_zeros(fd, entry[0], entry[1], zeros)
-                    written += entry[1]
-                # hashed in order with the batches around it
-                pending.append((entry[0] + entry[1], _finished(entry[1])))
-                continue
-            offset, length = entry.items[-1][:2]
-            pending.append((offset + length, repo.read_pool.submit(
-                _write_batch, repo, entry, fd)))
-            while len(pending) > limit:
-                resolve_one()
-        while pending:
-            resolve_one()
-        if digest.hexdigest() != disk['sha256']:
-            raise ChecksumError('the bytes written do not have the disk\'s '
-                                'SHA-256')
-        if is_regular:
-            os.ftruncate(fd, disk['size'])
-        os.fsync(fd)
-    finally:
-        for _, future in pending:
-            future.cancel()
-        for _, future in pending:
-            if not future.cancelled():
-                concurrent.futures.wait([future])
-        os.close(fd)
-    return written

@@ -33,9 +33,11 @@ from backup_flows.repository import index as index_mod
 from backup_flows.repository import keyfile
 from backup_flows.repository import locks
 from backup_flows.repository import manifest as manifest_mod
+from backup_flows.repository import opening
 from backup_flows.repository import prune as prune_mod
 from backup_flows.repository import reader
 from backup_flows.repository import repair as repair_mod
+from backup_flows.repository import restore_file
 from backup_flows.repository import writer
 from backup_flows.repository.backends import base
 
@@ -50,41 +52,6 @@ def _remove_created(path, created):
             os.unlink(path)
         except OSError as exc:
             LOG.warning('Could not remove %s: %s', path, exc)
-
-
-def _backend_call(url, func, *args):
-    try:
-        return func(*args)
-    except (base.ObjectNotFound, exceptions.BackupFlowsError):
-        raise
-    except Exception as exc:
-        raise exceptions.RepositoryBackendError(
-            url=url, reason='%s: %s' % (type(exc).__name__, exc))
-
-
-def _check_empty(url, backend):
-    """Refuse to create a repository where there is already something."""
-    try:
-        data = _backend_call(url, backend.get, config_mod.OBJECT)
-    except base.ObjectNotFound:
-        data = None
-    if data is not None:
-        try:
-            config_mod.decode(data)
-        except config_mod.ConfigTooNew:
-            raise exceptions.RepositoryExists(url=url)
-        except config_mod.ConfigError as exc:
-            raise exceptions.ForeignRepository(url=url, reason=str(exc))
-        raise exceptions.RepositoryExists(url=url)
-    # A key file alone is the leftover of an interrupted init (the config
-    # is written last): it is overwritten.
-    first = _backend_call(url, lambda: next(
-        (name for name, _ in backend.list('')
-         if name != keyfile.KEY_OBJECT), None))
-    if first is not None:
-        raise exceptions.ForeignRepository(
-            url=url, reason='it is not empty (it holds %s); a new '
-            'repository needs an empty location' % first)
 
 
 class Repository:
@@ -118,7 +85,7 @@ class Repository:
         :raises RepositoryExists: ``url`` already holds a repository.
         """
         backend = backend or backends.load_backend(url)
-        _check_empty(url, backend)
+        opening.check_empty(url, backend)
         if encrypted and secret is None:
             raise exceptions.RepositoryKeyError(
                 url=url, reason='an encrypted repository needs a passphrase '
@@ -126,13 +93,13 @@ class Repository:
         config = config_mod.build(encrypted, chunk_size)
         if encrypted:
             keys = crypto.Keys.generate()
-            _backend_call(url, backend.put, keyfile.KEY_OBJECT,
-                          keyfile.create(keys, secret, config['id'],
-                                         scrypt_params))
+            opening.backend_call(url, backend.put, keyfile.KEY_OBJECT,
+                                 keyfile.create(keys, secret, config['id'],
+                                                scrypt_params))
         else:
             keys = crypto.Keys()
-        _backend_call(url, backend.put, config_mod.OBJECT,
-                      config_mod.encode(config))
+        opening.backend_call(url, backend.put, config_mod.OBJECT,
+                             config_mod.encode(config))
         LOG.info('Initialised repository %s (encryption %s)', url,
                  config['encryption'])
         return cls(url, backend, config, keys,
@@ -147,41 +114,12 @@ class Repository:
             saying what to do.
         """
         backend = backend or backends.load_backend(url)
-        try:
-            data = _backend_call(url, backend.get, config_mod.OBJECT)
-        except base.ObjectNotFound:
-            raise exceptions.RepositoryNotFound(url=url)
-        try:
-            config = config_mod.decode(data)
-        except config_mod.ConfigTooNew as exc:
-            raise exceptions.RepositoryFormatTooNew(
-                what='Repository', url=url, version=exc.version,
-                supported=config_mod.VERSION)
-        except config_mod.ConfigError as exc:
-            raise exceptions.ForeignRepository(url=url, reason=str(exc))
+        config = opening.read_config(url, backend)
         keys = crypto.Keys()
         if config['encryption'] != crypto.ENCRYPTION_NONE:
-            keys = cls._unlock(url, backend, config, secret)
+            keys = opening.unlock(url, backend, config, secret)
         return cls(url, backend, config, keys,
                    settings or config_mod.Settings())
-
-    @staticmethod
-    def _unlock(url, backend, config, secret):
-        if secret is None:
-            raise exceptions.RepositoryKeyError(
-                url=url, reason='it is encrypted; set [repository] '
-                'passphrase_file, passphrase or key_file, or %s'
-                % keyfile.PASSPHRASE_ENV)
-        try:
-            data = _backend_call(url, backend.get, keyfile.KEY_OBJECT)
-        except base.ObjectNotFound:
-            raise exceptions.RepositoryKeyError(
-                url=url, reason='its key file %s is missing; restore it '
-                'from your key backup' % keyfile.KEY_OBJECT)
-        try:
-            return keyfile.unlock(data, secret, config['id'])
-        except (keyfile.KeyFileError, crypto.IntegrityError) as exc:
-            raise exceptions.RepositoryKeyError(url=url, reason=str(exc))
 
     def close(self):
         """Stop the thread pools and close the backend."""
@@ -214,8 +152,8 @@ class Repository:
 
     def load_index(self):
         """(Re)read every index file; return the :class:`index.Index`."""
-        self.index = _backend_call(self.url, index_mod.Index.load,
-                                   self.backend, self.keys)
+        self.index = opening.backend_call(self.url, index_mod.Index.load,
+                                          self.backend, self.keys)
         return self.index
 
     # -- backups -------------------------------------------------------
@@ -247,8 +185,8 @@ class Repository:
             RepositoryFormatTooNew:
         """
         try:
-            data = _backend_call(self.url, self.backend.get,
-                                 manifest_mod.object_name(backup_id))
+            data = opening.backend_call(self.url, self.backend.get,
+                                        manifest_mod.object_name(backup_id))
         except base.ObjectNotFound:
             raise exceptions.BackupNotFound(backup_id=backup_id, url=self.url)
         try:
@@ -296,8 +234,8 @@ class Repository:
     def has_backup(self, backup_id):
         """Whether the manifest of ``backup_id`` exists (read directly, not
         from a listing, which may lag); it may still be unreadable."""
-        return _backend_call(self.url, self.backend.exists,
-                             manifest_mod.object_name(backup_id))
+        return opening.backend_call(self.url, self.backend.exists,
+                                    manifest_mod.object_name(backup_id))
 
     def forget(self, backup_ids):
         """Delete the manifests of ``backup_ids`` (data goes at prune)."""
@@ -388,7 +326,8 @@ class Repository:
             self.load_index()
             created = not os.path.exists(path)
             try:
-                return reader.write_to_file(self, disk, path, sparse=sparse)
+                return restore_file.write_to_file(self, disk, path,
+                                                 sparse=sparse)
             except reader.ChunkError as exc:
                 _remove_created(path, created)
                 raise self._corrupted(backup_id, disk, exc.offset, exc)

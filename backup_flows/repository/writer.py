@@ -143,6 +143,22 @@ class BackupWriter:
         if len(self._builder) >= self._repo.settings.pack_size:
             self._flush_pack()
 
+    def _add_prepared(self, batch, prepared, chunks):
+        """Store the chunks of ``batch`` (``prepared``: the future of
+        :meth:`_prepare_batch`) and append them to the disk's ``chunks``,
+        zero runs merged."""
+        for (length, data), result in zip(batch, prepared.result(),
+                                          strict=True):
+            if data is None:
+                if chunks and chunks[-1][0] is None:
+                    chunks[-1][1] += length
+                else:
+                    chunks.append([None, length])
+                continue
+            chunk_id, stored = result
+            self._store(chunk_id, stored, length)
+            chunks.append([chunk_id.hex(), length])
+
     def write_disk(self, name, stream):
         """Store the disk read from ``stream`` (to its end) as ``name``.
 
@@ -171,18 +187,7 @@ class BackupWriter:
             pending.append((batch, pool.submit(self._prepare_batch, batch)))
 
         def drain_one():
-            batch, prepared = pending.popleft()
-            for (length, data), result in zip(batch, prepared.result(),
-                                              strict=True):
-                if data is None:
-                    if chunks and chunks[-1][0] is None:
-                        chunks[-1][1] += length
-                    else:
-                        chunks.append([None, length])
-                    continue
-                chunk_id, stored = result
-                self._store(chunk_id, stored, length)
-                chunks.append([chunk_id.hex(), length])
+            self._add_prepared(*pending.popleft(), chunks)
 
         batch, batch_bytes = [], 0
         for length, data in self._repo.chunker.chunks(stream, hash_block):

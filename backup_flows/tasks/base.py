@@ -74,6 +74,26 @@ def delete_each(kind, ids, delete):
         raise exceptions.CleanupIncomplete(kind=kind, ids=', '.join(left))
 
 
+def adopt(kind, existing):
+    """Execute helper: the id of the first of ``existing`` (what a run
+    before a restart created), else ``None``."""
+    if not existing:
+        return None
+    LOG.info('Adopting %s %s created before a restart', kind, existing[0].id)
+    return existing[0].id
+
+
+def delete_found(kind, found, result, delete):
+    """Revert helper: :func:`delete_each` of the resources ``found`` (of
+    this job) and of the id ``result`` (what execute returned, if it got
+    that far); returns the ids."""
+    ids = {res.id for res in found}
+    if isinstance(result, str):
+        ids.add(result)
+    delete_each(kind, ids, delete)
+    return ids
+
+
 class BackupFlowsTask(task.Task):
     """A task with one side effect; its docstring says how it reverts.
 

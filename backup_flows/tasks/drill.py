@@ -21,11 +21,6 @@ LOG = logging.getLogger(__name__)
 _READ_SIZE = 4 << 20
 
 
-def compared_key(disk_name):
-    """Store key of the comparison of ``disk_name``."""
-    return 'drill_disk_%s' % disk_name
-
-
 def read_back(chunks, size):
     """``{'size', 'checksum'}`` of a disk read back as ``chunks`` (bytes),
     as backed up.
@@ -90,14 +85,14 @@ class CheckDrillDisks(base.BackupFlowsTask):
     """Fail the drill when a restored disk differs from the backup.
 
     ``disk_order`` (injected) names the disks; their comparisons are the
-    store entries :func:`compared_key` ``(disk)``. Returns the comparisons
+    store entries :func:`keys.compared_key` ``(disk)``. Returns the comparisons
     in that order.
 
     Reversion strategy: nothing to undo (reads only).
     """
 
     def execute(self, disk_order, **compared):
-        disks = [compared[compared_key(name)] for name in disk_order]
+        disks = [compared[keys.compared_key(name)] for name in disk_order]
         bad = [disk for disk in disks if not disk['ok']]
         if bad:
             raise exceptions.DrillDisksDiffer(

@@ -11,6 +11,8 @@ from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import progress
 from backup_flows import repository
+from backup_flows import tags
+from backup_flows.cloud import resources
 from backup_flows.cloud import snapshot_sets
 from backup_flows.cloud import waits
 from backup_flows.tasks import base
@@ -24,17 +26,15 @@ LOG = logging.getLogger(__name__)
 def _delete_images(conn, images, result):
     """Revert helper: delete ``images`` and the image id ``result`` (what
     execute returned, if it got that far)."""
-    ids = {image.id for image in images}
-    if isinstance(result, str):
-        ids.add(result)
-    base.delete_each('image', ids, lambda image_id: conn.image.delete_image(
-        image_id, ignore_missing=True))
+    base.delete_found('image', images, result,
+                      lambda image_id: conn.image.delete_image(
+                          image_id, ignore_missing=True))
 
 
 def _root_images(conn, set_meta):
     return [image for image, props in snapshot_sets.member_images(
         conn, job_id=set_meta['job_id'])
-        if props.get(snapshot_sets.ROLE) == snapshot_sets.ROLE_ROOT_IMAGE]
+        if props.get(tags.ROLE) == tags.ROLE_ROOT_IMAGE]
 
 
 class CreateServerImage(base.BackupFlowsTask):
@@ -51,13 +51,11 @@ class CreateServerImage(base.BackupFlowsTask):
 
     def execute(self, cloud, server_id, set_meta):
         conn = clients.connect(cloud)
-        existing = _root_images(conn, set_meta)
-        if existing:
-            LOG.info('Adopting image %s created before a restart',
-                     existing[0].id)
-            return existing[0].id
+        adopted = base.adopt('image', _root_images(conn, set_meta))
+        if adopted:
+            return adopted
         metadata = snapshot_sets.member_metadata(
-            set_meta, snapshot_sets.ROLE_ROOT_IMAGE)
+            set_meta, tags.ROLE_ROOT_IMAGE)
         image = conn.compute.create_server_image(
             server_id, set_meta['image_name'], metadata=metadata)
         LOG.info('Creating image %s of server %s', image.id, server_id)
@@ -143,52 +141,30 @@ class DeleteImage(base.BackupFlowsTask):
     """
 
     def execute(self, cloud, image_id):
-        conn = clients.connect(cloud)
-        conn.image.delete_image(image_id, ignore_missing=True)
-        waits.wait_for_delete('Image', image_id,
-                              lambda: conn.image.get_image(image_id))
+        resources.delete_image(clients.connect(cloud), image_id)
 
 
 # -- temporary and restored images ------------------------------------------
 #
 # An image a flow creates carries the job id and a role in its properties
-# (``backup_flows_job_id``, ``backup_flows_role``): a resumed task adopts it
-# instead of creating a second one, and a leak check finds it.
-
-JOB_ID = 'backup_flows_job_id'
-ROLE = 'backup_flows_role'
-
-
-def job_image_name(job_id, role):
-    """Name of the image job ``job_id`` creates for ``role``: images Cinder
-    creates cannot be tagged at creation, so the name identifies them."""
-    return 'backup-flows-%s-%s' % (job_id, role)
-
-
-def images_of_job(conn, job_id, role):
-    """Images created by job ``job_id`` for ``role`` (tagged or named)."""
-    name = job_image_name(job_id, role)
-    found = []
-    for image in conn.image.images():
-        props = snapshot_sets.image_properties(image)
-        if image.name == name or (props.get(JOB_ID) == job_id and
-                                  props.get(ROLE) == role):
-            found.append(image)
-    return found
+# (tags.JOB_ID, tags.ROLE), or, when Cinder creates it, in its name
+# (tags.job_image_name): a resumed task adopts it instead of creating a
+# second one, and a leak check finds it (backup_flows.cloud.resources).
 
 
 def _delete_images_of_job(conn, job_id, role, result):
-    _delete_images(conn, images_of_job(conn, job_id, role), result)
+    _delete_images(conn, resources.images_of_job(conn, job_id, role), result)
 
 
 class UploadVolumeToImage(base.BackupFlowsTask):
     """Ask Cinder to copy a (temporary, detached) volume into a new image.
 
     ``spec`` (injected) is ``{'role', 'set_id'?}``. The image is named
-    after the job id and role (:func:`job_image_name`), so that a resumed
-    run adopts it and a revert finds it; tagging it afterwards would race
-    Cinder's upload. ``set_id``: the snapshot set a later task records the
-    image in; from then on the image belongs to that set.
+    after the job id and role (:func:`backup_flows.tags.job_image_name`),
+    so that a resumed run adopts it and a revert finds it; tagging it
+    afterwards would race Cinder's upload. ``set_id``: the snapshot set a
+    later task records the image in; from then on the image belongs to
+    that set.
 
     Reversion strategy: delete every image of this job and role, except
     one recorded in the set ``set_id``.
@@ -196,13 +172,12 @@ class UploadVolumeToImage(base.BackupFlowsTask):
 
     def execute(self, cloud, job_id, spec, volume_id):
         conn = clients.connect(cloud)
-        existing = images_of_job(conn, job_id, spec['role'])
-        if existing:
-            LOG.info('Adopting image %s created before a restart',
-                     existing[0].id)
-            return existing[0].id
+        adopted = base.adopt(
+            'image', resources.images_of_job(conn, job_id, spec['role']))
+        if adopted:
+            return adopted
         response = conn.block_storage.upload_volume_to_image(
-            volume_id, job_image_name(job_id, spec['role']), force=False,
+            volume_id, tags.job_image_name(job_id, spec['role']), force=False,
             disk_format='raw', container_format='bare')
         image_id = response['image_id']
         LOG.info('Uploading volume %s to image %s', volume_id, image_id)
@@ -210,11 +185,11 @@ class UploadVolumeToImage(base.BackupFlowsTask):
 
     def revert(self, result, cloud, job_id, spec, **kwargs):
         conn = clients.connect(cloud)
-        images = images_of_job(conn, job_id, spec['role'])
+        images = resources.images_of_job(conn, job_id, spec['role'])
         if spec.get('set_id'):
             adopted = {image.id for image in images
                        if snapshot_sets.image_properties(image).get(
-                           snapshot_sets.SET_ID) == spec['set_id']}
+                           tags.SET_ID) == spec['set_id']}
             if adopted:
                 LOG.info('Keeping image %s: it belongs to snapshot set %s',
                          ', '.join(sorted(adopted)), spec['set_id'])
@@ -236,13 +211,12 @@ class CreateImage(base.BackupFlowsTask):
 
     def execute(self, cloud, job_id, spec):
         conn = clients.connect(cloud)
-        existing = images_of_job(conn, job_id, spec['role'])
-        if existing:
-            LOG.info('Adopting image %s created before a restart',
-                     existing[0].id)
-            return existing[0].id
+        adopted = base.adopt(
+            'image', resources.images_of_job(conn, job_id, spec['role']))
+        if adopted:
+            return adopted
         props = dict(spec.get('properties') or {})
-        props.update({JOB_ID: job_id, ROLE: spec['role']})
+        props.update({tags.JOB_ID: job_id, tags.ROLE: spec['role']})
         image = conn.image.create_image(
             name=spec['name'], disk_format='raw', container_format='bare',
             visibility='private', min_disk=spec.get('min_disk', 0),

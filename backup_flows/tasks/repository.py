@@ -135,11 +135,6 @@ class HoldRepositoryLock(base.BackupFlowsTask):
         release_flow_lock(job_id)
 
 
-def written_key(disk_name):
-    """Store key of the result of writing ``disk_name``."""
-    return 'written_%s' % disk_name
-
-
 class WriteDiskToRepository(base.BackupFlowsTask):
     """Stream one disk from its Glance image into the repository.
 
@@ -214,7 +209,7 @@ class CommitBackup(base.BackupFlowsTask):
     def execute(self, repository_url, backup_id, server_id, backup_meta,
                 disk_order, job_id=None, **written):
         """``written`` holds one :class:`WriteDiskToRepository` result per
-        disk, under ``written_<disk>`` (see :func:`written_key`)."""
+        disk, under ``written_<disk>`` (see :func:`keys.written_key`)."""
         if job_id:
             hold_flow_lock(repository_url, job_id)
         try:
@@ -226,7 +221,7 @@ class CommitBackup(base.BackupFlowsTask):
 
     def _commit(self, repository_url, backup_id, server_id, backup_meta,
                 disk_order, written):
-        disks = [written[written_key(name)] for name in disk_order]
+        disks = [written[keys.written_key(name)] for name in disk_order]
         meta = dict(backup_meta, disk_stats={
             d['record']['name']: {k: d[k] for k in ('new_bytes',
                                                     'stored_bytes',

@@ -1,6 +1,5 @@
 """Tasks acting on Nova servers."""
 
-import re
 import time
 
 from openstack import exceptions as sdk_exc
@@ -9,6 +8,8 @@ from oslo_log import log as logging
 from backup_flows import clients
 from backup_flows import exceptions
 from backup_flows import keys
+from backup_flows import tags
+from backup_flows.cloud import resources
 from backup_flows.cloud import servers
 from backup_flows.cloud import waits
 from backup_flows.tasks import base
@@ -167,38 +168,9 @@ class RebuildServer(base.BackupFlowsTask):
 
 # -- restored servers ---------------------------------------------------------
 #
-# A server a flow creates carries the job id in its metadata
-# (``backup_flows_job_id``): a resumed task adopts it instead of creating a
-# second one, and a leak check finds it.
-
-JOB_ID = 'backup_flows_job_id'
-
-# Volume statuses that end once Nova let go of a volume of a deleted server.
-_VOLUME_RELEASED = ('available', 'error')
-
-
-def servers_of_job(conn, job_id, name):
-    """Servers named ``name`` created by job ``job_id``."""
-    # Nova filters names by regular expression; compare exactly here.
-    return [srv for srv in conn.compute.servers(details=True,
-                                                name=re.escape(name))
-            if srv.name == name and (srv.metadata or {}).get(JOB_ID) == job_id]
-
-
-def delete_server(conn, server_id):
-    """Delete a server and wait until it is gone."""
-    conn.compute.delete_server(server_id, ignore_missing=True)
-    waits.wait_for_delete('Server', server_id,
-                          lambda: conn.compute.get_server(server_id))
-
-
-def _wait_volume_released(conn, volume_id):
-    try:
-        waits.wait_for('Volume', volume_id,
-                       lambda: conn.block_storage.get_volume(volume_id),
-                       lambda vol: vol.status in _VOLUME_RELEASED)
-    except exceptions.NotFound:
-        pass
+# A server a flow creates carries the job id in its metadata (tags.JOB_ID):
+# a resumed task adopts it instead of creating a second one, and a leak
+# check finds it (backup_flows.cloud.resources).
 
 
 class CreateServer(base.BackupFlowsTask):
@@ -224,15 +196,14 @@ class CreateServer(base.BackupFlowsTask):
 
     def execute(self, cloud, job_id, spec, **disk_ids):
         conn = clients.connect(cloud)
-        existing = servers_of_job(conn, job_id, spec['name'])
-        if existing:
-            LOG.info('Adopting server %s created before a restart',
-                     existing[0].id)
-            return existing[0].id
+        adopted = base.adopt(
+            'server', resources.servers_of_job(conn, job_id, spec['name']))
+        if adopted:
+            return adopted
         attrs = {'name': spec['name'], 'flavor_id': spec['flavor_id'],
                  'networks': spec['networks'],
                  'metadata': dict(spec.get('metadata') or {},
-                                  **{JOB_ID: job_id})}
+                                  **{tags.JOB_ID: job_id})}
         for key in ('availability_zone', 'key_name'):
             if spec.get(key):
                 attrs[key] = spec[key]
@@ -271,18 +242,16 @@ class CreateServer(base.BackupFlowsTask):
 
     def revert(self, result, cloud, job_id, spec, **kwargs):
         conn = clients.connect(cloud)
-        ids = {srv.id for srv in servers_of_job(conn, job_id,
-                                                spec['name'])}
-        if isinstance(result, str):
-            ids.add(result)
-        base.delete_each('server', ids,
-                         lambda server_id: delete_server(conn, server_id))
+        ids = base.delete_found(
+            'server', resources.servers_of_job(conn, job_id, spec['name']),
+            result, lambda server_id: resources.delete_server(conn,
+                                                              server_id))
         volume_keys = [vol['key'] for vol in spec.get('volumes') or []]
         if spec['root']['kind'] == 'volume':
             volume_keys.append(spec['root']['key'])
         for key in volume_keys if ids else ():
             if kwargs.get(key):
-                _wait_volume_released(conn, kwargs[key])
+                resources.wait_volume_released(conn, kwargs[key])
 
 
 class WaitForServerActive(base.BackupFlowsTask):
@@ -317,6 +286,6 @@ class DeleteServer(base.BackupFlowsTask):
     def execute(self, cloud, server_id, **volume_ids):
         conn = clients.connect(cloud)
         LOG.info('Deleting server %s', server_id)
-        delete_server(conn, server_id)
+        resources.delete_server(conn, server_id)
         for volume_id in sorted(volume_ids.values()):
-            _wait_volume_released(conn, volume_id)
+            resources.wait_volume_released(conn, volume_id)

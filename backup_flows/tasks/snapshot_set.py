@@ -7,6 +7,7 @@ from oslo_log import log as logging
 from backup_flows import clients
 from backup_flows import exceptions
 from backup_flows import keys
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.tasks import base
 
@@ -23,7 +24,7 @@ def _set_member_status(conn, images, snapshots, status):
     if not calls:
         return
     with futures.ThreadPoolExecutor(min(len(calls), 8)) as pool:
-        done = [pool.submit(*call, **{sets.STATUS: status})
+        done = [pool.submit(*call, **{tags.STATUS: status})
                 for call in calls]
     for future in done:
         future.result()
@@ -51,15 +52,15 @@ class RecordSnapshotSet(base.BackupFlowsTask):
             raise exceptions.BackupFlowsError(
                 'Snapshot set %s has %d members, expected %d.'
                 % (set_meta['set_id'], found, set_meta['members']))
-        _set_member_status(conn, images, snapshots, sets.STATUS_AVAILABLE)
+        _set_member_status(conn, images, snapshots, tags.STATUS_AVAILABLE)
         # the set as now recorded, from the members just listed and marked
         recorded = sets.SnapshotSet(set_meta['set_id'])
         for image, props in images:
             recorded.add_image(image, dict(props, **{
-                sets.STATUS: sets.STATUS_AVAILABLE}))
+                tags.STATUS: tags.STATUS_AVAILABLE}))
         for snap, meta in snapshots:
             recorded.add_snapshot(snap, dict(meta, **{
-                sets.STATUS: sets.STATUS_AVAILABLE}))
+                tags.STATUS: tags.STATUS_AVAILABLE}))
         return recorded.to_dict()
 
 
@@ -76,13 +77,13 @@ class MarkSnapshotSetDeleting(base.BackupFlowsTask):
         conn = clients.connect(cloud)
         _set_member_status(conn, sets.member_images(conn, set_id=set_id),
                            sets.member_snapshots(conn, set_id=set_id),
-                           sets.STATUS_DELETING)
+                           tags.STATUS_DELETING)
 
     def revert(self, result, cloud, set_id, **kwargs):
         conn = clients.connect(cloud)
         _set_member_status(conn, sets.member_images(conn, set_id=set_id),
                            sets.member_snapshots(conn, set_id=set_id),
-                           sets.STATUS_AVAILABLE)
+                           tags.STATUS_AVAILABLE)
 
 
 
@@ -101,12 +102,12 @@ class RecordImageAsSetMember(base.BackupFlowsTask):
         conn = clients.connect(cloud)
         meta = dict(conn.block_storage.get_snapshot(snapshot_id).metadata
                     or {})
-        if meta.get(sets.KIND) != sets.KIND_SNAPSHOT_SET:
+        if meta.get(tags.KIND) != tags.KIND_SNAPSHOT_SET:
             raise exceptions.BackupFlowsError(
                 'Volume snapshot %s is not a member of a snapshot set.'
                 % snapshot_id)
         LOG.info('Image %s stands in for snapshot %s in snapshot set %s',
-                 image_id, snapshot_id, meta.get(sets.SET_ID))
+                 image_id, snapshot_id, meta.get(tags.SET_ID))
         sets.set_image_properties(
             conn, image_id, **{key: value for key, value in meta.items()
-                               if key.startswith('backup_flows_')})
+                               if key.startswith(tags.PREFIX)})

@@ -5,6 +5,9 @@ from oslo_log import log as logging
 
 from backup_flows import clients
 from backup_flows import exceptions
+from backup_flows import tags
+from backup_flows.cloud import resources
+from backup_flows.cloud import servers
 from backup_flows.cloud import snapshot_sets
 from backup_flows.cloud import waits
 from backup_flows.tasks import base
@@ -21,22 +24,6 @@ def wait_for_snapshot(conn, snapshot_id, status='available'):
         'Volume snapshot', snapshot_id,
         lambda: conn.block_storage.get_snapshot(snapshot_id), status,
         failed=_SNAPSHOT_FAILED)
-
-
-def delete_snapshot(conn, snapshot_id):
-    """Delete a snapshot once it is settled and wait until it is gone."""
-    try:
-        snap = conn.block_storage.get_snapshot(snapshot_id)
-    except sdk_exc.NotFoundException:
-        return
-    if snap.status == 'creating':
-        waits.wait_for('Volume snapshot', snapshot_id,
-                       lambda: conn.block_storage.get_snapshot(snapshot_id),
-                       lambda s: s.status != 'creating')
-    conn.block_storage.delete_snapshot(snapshot_id, ignore_missing=True)
-    waits.wait_for_delete(
-        'Volume snapshot', snapshot_id,
-        lambda: conn.block_storage.get_snapshot(snapshot_id))
 
 
 class CreateVolumeSnapshot(base.BackupFlowsTask):
@@ -56,11 +43,9 @@ class CreateVolumeSnapshot(base.BackupFlowsTask):
 
     def execute(self, cloud, set_meta, volume):
         conn = clients.connect(cloud)
-        existing = self._mine(conn, set_meta, volume)
-        if existing:
-            LOG.info('Adopting snapshot %s created before a restart',
-                     existing[0].id)
-            return existing[0].id
+        adopted = base.adopt('snapshot', self._mine(conn, set_meta, volume))
+        if adopted:
+            return adopted
         metadata = snapshot_sets.member_metadata(
             set_meta, volume['role'], volume_id=volume['volume_id'],
             device=volume.get('device'))
@@ -74,12 +59,9 @@ class CreateVolumeSnapshot(base.BackupFlowsTask):
 
     def revert(self, result, cloud, set_meta, volume, **kwargs):
         conn = clients.connect(cloud)
-        ids = {snap.id for snap in self._mine(conn, set_meta, volume)}
-        if isinstance(result, str):
-            ids.add(result)
-        base.delete_each('volume snapshot', ids,
-                         lambda snapshot_id: delete_snapshot(conn,
-                                                             snapshot_id))
+        base.delete_found(
+            'volume snapshot', self._mine(conn, set_meta, volume), result,
+            lambda snapshot_id: resources.delete_snapshot(conn, snapshot_id))
 
 
 class WaitForVolumeSnapshotAvailable(base.BackupFlowsTask):
@@ -100,7 +82,7 @@ class DeleteVolumeSnapshot(base.BackupFlowsTask):
     """
 
     def execute(self, cloud, snapshot_id):
-        delete_snapshot(clients.connect(cloud), snapshot_id)
+        resources.delete_snapshot(clients.connect(cloud), snapshot_id)
 
 
 def wait_for_volume(conn, volume_id, status):
@@ -169,10 +151,6 @@ class RevertVolumeToSnapshot(base.BackupFlowsTask):
         wait_for_volume(conn, vid, 'available')
 
 
-# Cinder API version of the volume re-image action (Zed).
-REIMAGE_MICROVERSION = '3.68'
-
-
 class ReimageVolume(base.BackupFlowsTask):
     """Overwrite a detached volume with an image's bytes, in place.
 
@@ -196,7 +174,7 @@ class ReimageVolume(base.BackupFlowsTask):
                 '/volumes/%s/action' % vid,
                 json={'os-reimage': {'image_id': volume['image_id'],
                                      'reimage_reserved': False}},
-                microversion=REIMAGE_MICROVERSION)
+                microversion=servers.REIMAGE_MICROVERSION)
             sdk_exc.raise_from_response(response)
         current = wait_for_volume(conn, vid, 'available')
         before = volume.get('image_metadata') or {}
@@ -224,36 +202,8 @@ class AttachVolume(base.BackupFlowsTask):
 # -- temporary and restored volumes ---------------------------------------
 #
 # A volume a flow creates carries the job id and a role in its metadata
-# (``backup_flows_job_id``, ``backup_flows_role``): a resumed task adopts
-# it instead of creating a second one, and a leak check finds it.
-
-JOB_ID = 'backup_flows_job_id'
-ROLE = 'backup_flows_role'
-
-
-def volumes_of_job(conn, job_id, role):
-    """Volumes created by job ``job_id`` for ``role``."""
-    return [vol for vol in conn.block_storage.volumes()
-            if (vol.metadata or {}).get(JOB_ID) == job_id and
-            (vol.metadata or {}).get(ROLE) == role]
-
-
-def delete_volume(conn, volume_id):
-    """Delete a volume once it is settled and wait until it is gone."""
-    try:
-        volume = conn.block_storage.get_volume(volume_id)
-    except sdk_exc.NotFoundException:
-        return
-    if volume.status in ('creating', 'downloading', 'uploading',
-                         'attaching', 'detaching'):
-        waits.wait_for('Volume', volume_id,
-                       lambda: conn.block_storage.get_volume(volume_id),
-                       lambda v: v.status in ('available', 'error',
-                                              'in-use'))
-    conn.block_storage.delete_volume(volume_id, ignore_missing=True,
-                                     force=False)
-    waits.wait_for_delete('Volume', volume_id,
-                          lambda: conn.block_storage.get_volume(volume_id))
+# (tags.JOB_ID, tags.ROLE): a resumed task adopts it instead of creating a
+# second one, and a leak check finds it (backup_flows.cloud.resources).
 
 
 class CreateVolume(base.BackupFlowsTask):
@@ -272,13 +222,12 @@ class CreateVolume(base.BackupFlowsTask):
         # Ids known only at run time come from the store (rebound).
         spec = dict(spec, snapshot_id=snapshot_id or spec.get('snapshot_id'),
                     image_id=image_id or spec.get('image_id'))
-        existing = volumes_of_job(conn, job_id, spec['role'])
-        if existing:
-            LOG.info('Adopting volume %s created before a restart',
-                     existing[0].id)
-            return existing[0].id
+        adopted = base.adopt(
+            'volume', resources.volumes_of_job(conn, job_id, spec['role']))
+        if adopted:
+            return adopted
         attrs = {'name': spec['name'], 'size': spec['size_gb'],
-                 'metadata': {JOB_ID: job_id, ROLE: spec['role']}}
+                 'metadata': {tags.JOB_ID: job_id, tags.ROLE: spec['role']}}
         for key, attr in (('snapshot_id', 'snapshot_id'),
                           ('image_id', 'image_id'),
                           ('volume_type', 'volume_type'),
@@ -292,12 +241,10 @@ class CreateVolume(base.BackupFlowsTask):
 
     def revert(self, result, cloud, job_id, spec, **kwargs):
         conn = clients.connect(cloud)
-        ids = {vol.id for vol in volumes_of_job(conn, job_id,
-                                                spec['role'])}
-        if isinstance(result, str):
-            ids.add(result)
-        base.delete_each('volume', ids,
-                         lambda volume_id: delete_volume(conn, volume_id))
+        base.delete_found(
+            'volume', resources.volumes_of_job(conn, job_id, spec['role']),
+            result, lambda volume_id: resources.delete_volume(conn,
+                                                              volume_id))
 
 
 class WaitForVolumeAvailable(base.BackupFlowsTask):
@@ -317,7 +264,7 @@ class DeleteVolume(base.BackupFlowsTask):
     """
 
     def execute(self, cloud, volume_id):
-        delete_volume(clients.connect(cloud), volume_id)
+        resources.delete_volume(clients.connect(cloud), volume_id)
 
 
 class VerifyVolumeBytes(base.BackupFlowsTask):
@@ -340,7 +287,7 @@ class VerifyVolumeBytes(base.BackupFlowsTask):
     def execute(self, cloud, job_id, repository_url, backup_id, disk,
                 volume_id, image_id):
         conn = clients.connect(cloud)
-        name = image_tasks.job_image_name(job_id, _check_role(disk))
+        name = tags.job_image_name(job_id, _check_role(disk))
         found = [i.id for i in conn.image.images() if i.name == name]
         copy_id = found[0] if found else None
         if not found:
@@ -361,21 +308,18 @@ class VerifyVolumeBytes(base.BackupFlowsTask):
 
     def revert(self, result, cloud, job_id, disk, **kwargs):
         conn = clients.connect(cloud)
-        name = image_tasks.job_image_name(job_id, _check_role(disk))
+        name = tags.job_image_name(job_id, _check_role(disk))
         _delete_copies(conn, [image.id for image in conn.image.images()
                               if image.name == name])
 
 
 def _check_role(disk):
-    return 'verify-volume-%s' % disk['disk']
+    return tags.ROLE_VERIFY_VOLUME % disk['disk']
 
 
 def _delete_copies(conn, image_ids):
-    def delete(image_id):
-        conn.image.delete_image(image_id, ignore_missing=True)
-        waits.wait_for_delete('Image', image_id,
-                              lambda: conn.image.get_image(image_id))
-    base.delete_each('image', image_ids, delete)
+    base.delete_each('image', image_ids,
+                     lambda image_id: resources.delete_image(conn, image_id))
 
 
 def _compare_volume(conn, repository_url, backup_id, disk, volume_id, copy,

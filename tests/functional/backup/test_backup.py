@@ -6,10 +6,9 @@ import json
 import os
 import uuid
 
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import backup as backup_flows_mod
-from backup_flows.tasks import image as image_tasks
-from backup_flows.tasks import volume as volume_tasks
 
 from tests import flowutils
 from tests.functional import cli
@@ -41,19 +40,19 @@ class BackupTestCase(mc.MiniCloudTestCase):
         self.assertTrue(job_id)
         found = []
         for image, props in sets.member_images(self.conn):
-            if props.get(sets.JOB_ID) == job_id:
+            if props.get(tags.JOB_ID) == job_id:
                 found.append(('set image', image.id))
         for snap, meta in sets.member_snapshots(self.conn):
-            if meta.get(sets.JOB_ID) == job_id:
+            if meta.get(tags.JOB_ID) == job_id:
                 found.append(('set snapshot', snap.id))
         for image in self.conn.image.images():
             props = sets.image_properties(image)
-            if (props.get(image_tasks.JOB_ID) == job_id or
+            if (props.get(tags.JOB_ID) == job_id or
                     (image.name or '').startswith('backup-flows-' + job_id)):
                 found.append(('image', image.id))
         for volume in self.conn.block_storage.volumes():
             meta = volume.metadata or {}
-            if meta.get(volume_tasks.JOB_ID) == job_id:
+            if meta.get(tags.JOB_ID) == job_id:
                 found.append(('volume', volume.id))
         return found
 

@@ -5,10 +5,8 @@ bytes, a damaged one fails clearly, and nothing of the drill remains."""
 import os
 import re
 
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
-from backup_flows.tasks import image as image_tasks
-from backup_flows.tasks import server as server_tasks
-from backup_flows.tasks import volume as volume_tasks
 
 from tests.functional import cli
 from tests.functional import minicloud as mc
@@ -56,22 +54,22 @@ class DrillTestCase(mc.MiniCloudTestCase):
         for srv in self.conn.compute.servers(details=True,
                                              name=re.escape(name)):
             if (srv.name.startswith(name) or (srv.metadata or {}).get(
-                    server_tasks.JOB_ID) in jobs):
+                    tags.JOB_ID) in jobs):
                 found.append(('server', srv.id))
         for vol in self.conn.block_storage.volumes():
             if ((vol.name or '').startswith(name) or (vol.metadata or {}).get(
-                    volume_tasks.JOB_ID) in jobs):
+                    tags.JOB_ID) in jobs):
                 found.append(('volume', vol.id))
         for img in self.conn.image.images():
             props = sets.image_properties(img)
             if ((img.name or '').startswith(name) or
-                    props.get(image_tasks.JOB_ID) in jobs or
-                    props.get(sets.JOB_ID) in jobs or
+                    props.get(tags.JOB_ID) in jobs or
+                    props.get(tags.JOB_ID) in jobs or
                     any((img.name or '').startswith('backup-flows-' + job)
                         for job in jobs)):
                 found.append(('image', img.id))
         for snap, meta in sets.member_snapshots(self.conn):
-            if meta.get(sets.JOB_ID) in jobs:
+            if meta.get(tags.JOB_ID) in jobs:
                 found.append(('snapshot', snap.id))
         state = os.path.join(self.cli.state, 'backup-flows')
         found.extend(('scratch', entry) for entry in os.listdir(state)
@@ -170,7 +168,7 @@ class TestDrillInterrupted(DrillTestCase):
 
         job_id = self.kill_9_when(proc, server_up, wait=300, interval=2)
         servers = [srv for srv in self.conn.compute.servers(details=True)
-                   if (srv.metadata or {}).get(server_tasks.JOB_ID) ==
+                   if (srv.metadata or {}).get(tags.JOB_ID) ==
                    job_id]
         self.assertEqual(['drill-%s' % backup_id],
                          [srv.name for srv in servers])

@@ -3,6 +3,7 @@ cleanly (nothing left in the cloud, no backup in the repository)."""
 
 import os
 
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 
 from tests.functional import minicloud as mc
@@ -15,9 +16,9 @@ class TestGlanceHashMismatch(test_backup.BackupTestCase):
         """``(job id, image id)`` once the server's transient set image is
         active (its bytes stored and hashed by Glance)."""
         for image, props in sets.member_images(self.conn):
-            if (props.get(sets.SERVER_ID) == server_id and
+            if (props.get(tags.SERVER_ID) == server_id and
                     image.status == 'active'):
-                return props[sets.JOB_ID], image.id
+                return props[tags.JOB_ID], image.id
         return None
 
     def test_tampered_image_fails_the_backup_and_leaves_nothing(self):

@@ -109,16 +109,14 @@ class FaultsTestCase(test_backup.BackupTestCase):
 
     def restored(self, job_id):
         """(servers, volumes, images) carrying the restore job's id."""
+        from backup_flows import tags
         from backup_flows.cloud import snapshot_sets as sets
-        from backup_flows.tasks import image as image_tasks
-        from backup_flows.tasks import server as server_tasks
-        from backup_flows.tasks import volume as volume_tasks
         srvs = [s.id for s in self.conn.compute.servers(details=True)
-                if (s.metadata or {}).get(server_tasks.JOB_ID) == job_id]
+                if (s.metadata or {}).get(tags.JOB_ID) == job_id]
         vols = [v.id for v in self.conn.block_storage.volumes()
-                if (v.metadata or {}).get(volume_tasks.JOB_ID) == job_id]
+                if (v.metadata or {}).get(tags.JOB_ID) == job_id]
         imgs = [i.id for i in self.conn.image.images()
-                if sets.image_properties(i).get(image_tasks.JOB_ID) ==
+                if sets.image_properties(i).get(tags.JOB_ID) ==
                 job_id]
         return srvs, vols, imgs
 

@@ -12,14 +12,12 @@ import re
 import fixtures
 from openstack import exceptions as sdk_exc
 
+from backup_flows import tags
 from backup_flows.cloud import server_definition
 from backup_flows.cloud import servers
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import restore as restore_flow
 from backup_flows.repository import Repository
-from backup_flows.tasks import image as image_tasks
-from backup_flows.tasks import server as server_tasks
-from backup_flows.tasks import volume as volume_tasks
 
 from tests import flowutils
 from tests.functional import cli
@@ -98,7 +96,7 @@ class RestoreTestCase(mc.MiniCloudTestCase):
         with Repository.open(self.repo_url) as repo:
             with repo.start_backup() as session:
                 for disk in definition['disks']:
-                    if disk['role'] == server_definition.ROLE_ROOT_IMAGE:
+                    if disk['role'] == tags.ROLE_ROOT_IMAGE:
                         path = mc.server_disk_path(server.id)
                     else:
                         path = mc.volume_path(disk['volume_id'])
@@ -167,12 +165,12 @@ class RestoreTestCase(mc.MiniCloudTestCase):
 
     def job_resources(self, job_id, conn):
         srvs = [s for s in conn.compute.servers(details=True)
-                if (s.metadata or {}).get(server_tasks.JOB_ID) == job_id]
+                if (s.metadata or {}).get(tags.JOB_ID) == job_id]
         vols = [v for v in conn.block_storage.volumes()
-                if (v.metadata or {}).get(volume_tasks.JOB_ID) == job_id]
+                if (v.metadata or {}).get(tags.JOB_ID) == job_id]
         # Glance's property filters are dropped by openstacksdk: filter here.
         imgs = [i for i in conn.image.images()
-                if sets.image_properties(i).get(image_tasks.JOB_ID) == job_id]
+                if sets.image_properties(i).get(tags.JOB_ID) == job_id]
         return srvs, vols, imgs
 
     def delete_job_resources(self, job_id, conn):
@@ -251,14 +249,14 @@ class TestRestore(RestoreTestCase):
             volume = self.assertRestoredVolume(volume_id, disks[disk_name])
             self.assertEqual(('in-use', 1), (volume.status, volume.size))
             self.assertEqual(result['job_id'],
-                             volume.metadata[volume_tasks.JOB_ID])
+                             volume.metadata[tags.JOB_ID])
         # Flavor, network, metadata and tags come from the definition.
         self.assertEqual(mc.SMALL_FLAVOR, new.flavor['original_name'])
         self.assertEqual(definition['networks'][0]['network_id'],
                          result['networks'][0])
         self.assertEqual('web', new.metadata['app'])
         self.assertEqual(result['job_id'],
-                         new.metadata[server_tasks.JOB_ID])
+                         new.metadata[tags.JOB_ID])
         self.assertEqual(['blue'], new.tags)
         # The temporary images of the volumes are gone.
         _, _, images = self.job_resources(result['job_id'], self.conn)

@@ -4,6 +4,7 @@ changed, and the way back to every disk's bytes from before it."""
 import datetime
 import re
 
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 
 from tests.functional import minicloud as mc
@@ -138,9 +139,9 @@ class TestSafetySet(SafetyTestCase):
         self.assertEqual(sorted(day2), sorted(
             self.download_image_sha256(image_id)
             for image_id in safety['image_ids']))
-        volume_images = [props.get(sets.VOLUME_ID) for _, props in
+        volume_images = [props.get(tags.VOLUME_ID) for _, props in
                          sets.member_images(self.conn, set_id=safety_id)
-                         if props.get(sets.ROLE) == sets.ROLE_VOLUME]
+                         if props.get(tags.ROLE) == tags.ROLE_VOLUME]
         self.assertEqual([vid], volume_images)
         self.assertNoTemporaries(vid, safety_id)
 

@@ -4,6 +4,7 @@ import datetime
 import os
 import time
 
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import snapshot as snapshot_flows
 
@@ -27,9 +28,9 @@ class SnapshotTestCase(mc.MiniCloudTestCase):
 
     def members(self, server_id):
         images = [i for i, p in sets.member_images(self.conn)
-                  if p.get(sets.SERVER_ID) == server_id]
+                  if p.get(tags.SERVER_ID) == server_id]
         snaps = [s for s, m in sets.member_snapshots(self.conn)
-                 if m.get(sets.SERVER_ID) == server_id]
+                 if m.get(tags.SERVER_ID) == server_id]
         return images, snaps
 
     def cleanup_set(self, set_id):
@@ -354,9 +355,9 @@ class TestFailedRevert(SnapshotTestCase):
             self.cleanup_image(image.id)
         job = self.cli.json('job', 'list')[0]
         self.assertEqual([job['id']], [
-            props.get(sets.JOB_ID) for image, props in
+            props.get(tags.JOB_ID) for image, props in
             sets.member_images(self.conn)
-            if props.get(sets.SERVER_ID) == server.id])
+            if props.get(tags.SERVER_ID) == server.id])
         self.assertEqual('REVERTED', job['state'])
         self.assertEqual(['create-root-image'], list(self.cli.json(
             'job', 'show', job['id'])['failed_reverts']))

@@ -55,7 +55,7 @@ class DrillFlowTestCase(testtools.TestCase):
                           'set_meta'}, set(flow.requires))
         provided = {key for atom in flowutils.atoms(flow)
                     for key in atom.provides}
-        self.assertLessEqual({keys.RESULT, drill.VERIFICATION}, provided)
+        self.assertLessEqual({keys.RESULT, keys.VERIFICATION}, provided)
 
     def test_without_verify_no_repository_check(self):
         flow = drill.get_flow(IMAGE_BACKED, SERVER)

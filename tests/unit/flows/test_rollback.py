@@ -8,6 +8,7 @@ from taskflow.listeners import capturing
 import testtools
 
 from backup_flows import faults
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import rollback
 
@@ -146,7 +147,7 @@ class RollbackFlowCloudRunTestCase(runs.FlowRunTestCase):
         cloud.data['s1'] = b'v1 then'
         safety_meta = {'set_id': 'safe', 'job_id': runs.JOB, 'members': 3}
         cloud.add_snapshot('safe-s1', 'v1', metadata=sets.member_metadata(
-            safety_meta, sets.ROLE_VOLUME, volume_id='v1'))
+            safety_meta, tags.ROLE_VOLUME, volume_id='v1'))
         cloud.add_image('i2', b'v2 then')
         cloud.add_image('img', b'root then')
         self.flow = rollback.get_flow('img', [REVERTED, REIMAGED], SAFETY)
@@ -162,7 +163,7 @@ class RollbackFlowCloudRunTestCase(runs.FlowRunTestCase):
         # the safety snapshot became an image of the safety set
         self.assertNotIn('safe-s1', self.cloud.snapshots)
         safety = [i for i in self.cloud.images.values() if i.get(
-            'properties', {}).get(sets.SET_ID) == 'safe']
+            'properties', {}).get(tags.SET_ID) == 'safe']
         self.assertEqual([b'v1 now'], [self.cloud.data[i['id']]
                                        for i in safety])
         self.assertEqual(['v1', 'v2'], self.cloud.created()['volumes'])

@@ -1,6 +1,7 @@
 from openstack import exceptions as sdk_exc
 import testtools
 
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import rollback
 from backup_flows.flows import snapshot
@@ -144,13 +145,13 @@ class SnapshotDeleteFlowRunTestCase(runs.FlowRunTestCase):
 
     def setUp(self):
         super().setUp()
-        root = sets.member_metadata(SET_META, sets.ROLE_ROOT_IMAGE,
-                                    status=sets.STATUS_AVAILABLE)
+        root = sets.member_metadata(SET_META, tags.ROLE_ROOT_IMAGE,
+                                    status=tags.STATUS_AVAILABLE)
         self.cloud.add_image('i1', b'root', properties=root)
         self.cloud.add_volume('v1', b'data')
         self.cloud.add_snapshot('s1', 'v1', metadata=sets.member_metadata(
-            SET_META, sets.ROLE_VOLUME, volume_id='v1',
-            status=sets.STATUS_AVAILABLE))
+            SET_META, tags.ROLE_VOLUME, volume_id='v1',
+            status=tags.STATUS_AVAILABLE))
         self.flow = snapshot.get_delete_flow(['i1'], ['s1'])
         self.store = {'cloud': 'c', 'set_id': 'set-1'}
         self.chains = (['mark-set-deleting', 'delete-image-i1'],
@@ -169,5 +170,5 @@ class SnapshotDeleteFlowRunTestCase(runs.FlowRunTestCase):
                             fails=sdk_exc.HttpException)
         self.assertEqual(['delete-volume-snapshot-s1'], run.failed)
         self.assertRevertedNewestFirst(run, *self.chains)
-        self.assertEqual(sets.STATUS_AVAILABLE, self.cloud.snapshots['s1'][
-            'metadata'][sets.STATUS])
+        self.assertEqual(tags.STATUS_AVAILABLE, self.cloud.snapshots['s1'][
+            'metadata'][tags.STATUS])

@@ -61,7 +61,7 @@ class TestLeftovers(testtools.TestCase):
         self.useFixture(fixtures.MockPatch(
             'backup_flows.engine.list_jobs', return_value=self.jobs))
         self.useFixture(fixtures.MockPatch(
-            'backup_flows.operations.cleanup.tagged',
+            'backup_flows.cloud.resources.tagged',
             return_value=self.resources))
 
     def ids(self, **kwargs):
@@ -89,7 +89,7 @@ class TestLeftovers(testtools.TestCase):
         self.useFixture(fixtures.MockPatch(
             'backup_flows.clients.check_cloud'))
         delete = self.useFixture(fixtures.MockPatch(
-            'backup_flows.operations.cleanup._delete')).mock
+            'backup_flows.cloud.resources.delete')).mock
         rows = cleanup.cleanup(dry_run=True)
         delete.assert_not_called()
         self.assertEqual({'would be deleted'}, {r['result'] for r in rows})
@@ -98,7 +98,7 @@ class TestLeftovers(testtools.TestCase):
         self.useFixture(fixtures.MockPatch(
             'backup_flows.clients.check_cloud'))
         self.useFixture(fixtures.MockPatch(
-            'backup_flows.operations.cleanup._delete',
+            'backup_flows.cloud.resources.delete',
             side_effect=[RuntimeError('busy'), None, None, None, None,
                          None]))
         rows = cleanup.cleanup()

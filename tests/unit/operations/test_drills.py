@@ -6,7 +6,6 @@ import testtools
 from backup_flows import conf
 from backup_flows import exceptions
 from backup_flows import keys
-from backup_flows.flows import drill as drill_flow
 from backup_flows.operations import drills
 
 PLANNED = {'cloud': None, 'disks': [{'disk': 'vda'}],
@@ -28,7 +27,7 @@ class DrillTestCase(testtools.TestCase):
         self.run_flow = self.useFixture(fixtures.MockPatch(
             'backup_flows.engine.run_flow')).mock
         self.run_flow.return_value = ('job-1', {
-            keys.RESULT: DRILL, drill_flow.VERIFICATION: VERIFIED})
+            keys.RESULT: DRILL, keys.VERIFICATION: VERIFIED})
 
     def test_verify_and_drill_run_as_one_job(self):
         result = drills.verify('b1', url='/repo')

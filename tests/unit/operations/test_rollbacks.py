@@ -15,6 +15,7 @@ from backup_flows import conf
 from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import faults
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.operations import rollbacks
 
@@ -36,19 +37,19 @@ VOLUME_IMAGE = sdk_image.Image(id='img-v1', status='active')
 def member(meta_role, volume_id=None):
     return sets.member_metadata(SET_META, meta_role, volume_id=volume_id,
                                 device='/dev/vdb' if volume_id else None,
-                                status=sets.STATUS_AVAILABLE)
+                                status=tags.STATUS_AVAILABLE)
 
 
 def target_set(volume_as_image=False):
     snapshot_set = sets.SnapshotSet('target')
     snapshot_set.add_image(sdk_image.Image(id='root-img', status='active'),
-                           member(sets.ROLE_ROOT_IMAGE))
+                           member(tags.ROLE_ROOT_IMAGE))
     if volume_as_image:
-        snapshot_set.add_image(VOLUME_IMAGE, member(sets.ROLE_VOLUME, 'v1'))
+        snapshot_set.add_image(VOLUME_IMAGE, member(tags.ROLE_VOLUME, 'v1'))
     else:
         snapshot_set.add_snapshot(
             sdk_snapshot.Snapshot(id='s1', status='available'),
-            member(sets.ROLE_VOLUME, 'v1'))
+            member(tags.ROLE_VOLUME, 'v1'))
     return snapshot_set
 
 
@@ -129,7 +130,7 @@ class RollbackTestCase(testtools.TestCase):
 
     def test_a_volume_held_as_an_image_is_reimaged_and_kept_a_snapshot(self):
         self.get_set.return_value = target_set(volume_as_image=True)
-        props = member(sets.ROLE_VOLUME, 'v1')
+        props = member(tags.ROLE_VOLUME, 'v1')
         self.patch('backup_flows.cloud.snapshot_sets.member_images',
                    return_value=[(VOLUME_IMAGE, props)])
         rollbacks.rollback('target', safety_ttl='2h')

@@ -6,6 +6,7 @@ import fixtures
 from openstack.image.v2 import image as sdk_image
 
 from backup_flows import keys
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.operations import snapshots
 
@@ -14,8 +15,8 @@ from tests.unit import fake_sdk
 
 def _set(set_id, expires_at, image_id=None):
     snapshot_set = sets.SnapshotSet(set_id)
-    props = {sets.SET_ID: set_id, sets.SERVER_ID: 'srv',
-             sets.EXPIRES_AT: expires_at, sets.STATUS: sets.STATUS_AVAILABLE}
+    props = {tags.SET_ID: set_id, tags.SERVER_ID: 'srv',
+             tags.EXPIRES_AT: expires_at, tags.STATUS: tags.STATUS_AVAILABLE}
     snapshot_set.add_image(sdk_image.Image(id=image_id or 'img-' + set_id,
                                            status='active'), props)
     return snapshot_set

@@ -8,6 +8,7 @@ from openstack.compute.v2 import server as sdk_server
 from openstack.image.v2 import image as sdk_image
 
 from backup_flows import exceptions
+from backup_flows import tags
 from backup_flows.tasks import image as image_tasks
 
 from tests.unit import fake_sdk
@@ -20,7 +21,7 @@ class UploadVolumeToImageRevertTestCase(fake_sdk.ConnectedTestCase):
 
     def setUp(self):
         super().setUp()
-        self.name = image_tasks.job_image_name(JOB, 'safety-image-v1')
+        self.name = tags.job_image_name(JOB, 'safety-image-v1')
         self.task = image_tasks.UploadVolumeToImage(name='upload')
 
     def deleted(self):
@@ -167,7 +168,7 @@ class ImageTasksTestCase(taskcase.TaskTestCase):
         spec = {'role': 'export-image-vdb'}
         image_id = task.execute('c', JOB, spec, 'vol')
         self.conn.block_storage.upload_volume_to_image.assert_called_once_with(
-            'vol', image_tasks.job_image_name(JOB, 'export-image-vdb'),
+            'vol', tags.job_image_name(JOB, 'export-image-vdb'),
             force=False, disk_format='raw', container_format='bare')
         self.assertEqual(b'bytes', self.cloud.data[image_id])
         self.assertEqual(image_id, task.execute('c', JOB, spec, 'vol'))

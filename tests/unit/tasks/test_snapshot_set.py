@@ -7,6 +7,7 @@ from openstack.block_storage.v3 import snapshot as sdk_snapshot
 from openstack.image.v2 import image as sdk_image
 
 from backup_flows import exceptions
+from backup_flows import tags
 from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.tasks import snapshot_set as set_tasks
 
@@ -25,14 +26,14 @@ class RecordImageAsSetMemberTestCase(fake_sdk.ConnectedTestCase):
     def test_the_image_takes_the_snapshots_set_metadata(self):
         meta = sets.member_metadata(
             {'set_id': 'safe', 'job_id': 'j', 'name': 'safety', 'members': 2},
-            sets.ROLE_VOLUME, volume_id='v1', device='/dev/vdb',
-            status=sets.STATUS_AVAILABLE)
+            tags.ROLE_VOLUME, volume_id='v1', device='/dev/vdb',
+            status=tags.STATUS_AVAILABLE)
         self.conn.block_storage.get_snapshot.return_value = (
             sdk_snapshot.Snapshot(id='s1', metadata=dict(meta, note='x')))
         self.task.execute('cloud', 'i1', 's1')
         self.patched.assert_called_once_with(self.conn, 'i1', **meta)
-        self.assertEqual('safe', meta[sets.SET_ID])
-        self.assertEqual('v1', meta[sets.VOLUME_ID])
+        self.assertEqual('safe', meta[tags.SET_ID])
+        self.assertEqual('v1', meta[tags.VOLUME_ID])
 
     def test_a_snapshot_of_no_set_is_refused(self):
         self.conn.block_storage.get_snapshot.return_value = (
@@ -52,13 +53,13 @@ class RecordSnapshotSetTestCase(fake_sdk.ConnectedTestCase):
         super().setUp()
         self.set_props = self.useFixture(fixtures.MockPatch(
             'backup_flows.cloud.snapshot_sets.set_image_properties')).mock
-        root = sets.member_metadata(SET_META, sets.ROLE_ROOT_IMAGE)
+        root = sets.member_metadata(SET_META, tags.ROLE_ROOT_IMAGE)
         self.conn.image.images.return_value = [
             sdk_image.Image(id='img1', status='active', properties=root)]
         self.snaps = [
             sdk_snapshot.Snapshot(id='s%d' % n, status='available',
                                   metadata=sets.member_metadata(
-                                      SET_META, sets.ROLE_VOLUME,
+                                      SET_META, tags.ROLE_VOLUME,
                                       volume_id='v%d' % n,
                                       device='/dev/vd%s' % 'bc'[n - 1]))
             for n in (1, 2)]
@@ -69,17 +70,17 @@ class RecordSnapshotSetTestCase(fake_sdk.ConnectedTestCase):
         result = self.task.execute('cloud', SET_META)
 
         self.set_props.assert_called_once_with(
-            self.conn, 'img1', **{sets.STATUS: sets.STATUS_AVAILABLE})
+            self.conn, 'img1', **{tags.STATUS: tags.STATUS_AVAILABLE})
         self.assertEqual(
             sorted(['s1', 's2']),
             sorted(c.args[0].id for c in self.conn.block_storage
                    .set_snapshot_metadata.call_args_list))
         for call in self.conn.block_storage.set_snapshot_metadata \
                 .call_args_list:
-            self.assertEqual({sets.STATUS: sets.STATUS_AVAILABLE},
+            self.assertEqual({tags.STATUS: tags.STATUS_AVAILABLE},
                              call.kwargs)
         self.assertEqual('set1', result['id'])
-        self.assertEqual(sets.STATUS_AVAILABLE, result['status'])
+        self.assertEqual(tags.STATUS_AVAILABLE, result['status'])
         self.assertEqual('img1', result['image_id'])
         self.assertEqual(['v1', 'v2'], sorted(
             s['volume_id'] for s in result['volume_snapshots']))

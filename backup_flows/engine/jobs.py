@@ -17,6 +17,7 @@ from taskflow import states
 from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import keys
+from backup_flows import processes
 from backup_flows.engine import persistence
 
 LOG = logging.getLogger(__name__)
@@ -109,22 +110,13 @@ def claim_alive(claim):
         return False
     except PermissionError:
         return True
-    return _process_start(claim['pid']) == claim['started']
-
-
-def _process_start(pid):
-    """Start time of a process in clock ticks (tells reused pids apart)."""
-    try:
-        with open('/proc/%d/stat' % pid) as stat:
-            return int(stat.read().rsplit(')', 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
+    return processes.start_time(claim['pid']) == claim['started']
 
 
 def owner():
     pid = os.getpid()
     return {'host': socket.gethostname(), 'pid': pid,
-            'started': _process_start(pid)}
+            'started': processes.start_time(pid)}
 
 
 def save_meta(backend, flow_detail, **changes):

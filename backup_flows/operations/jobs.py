@@ -7,7 +7,6 @@ arguments hold (both persisted), flow by flow.
 
 from backup_flows import engine
 from backup_flows import keys
-from backup_flows.flows import drill as drill_flow
 from backup_flows.operations import backups
 from backup_flows.operations import restores
 
@@ -19,7 +18,7 @@ def _with_job_id(job, store):
 def _drilled(job, store):
     # as backup verify --drill (verification first), or the drill alone
     drill = dict(store[keys.RESULT], job_id=job.id)
-    verification = store.get(drill_flow.VERIFICATION)
+    verification = store.get(keys.VERIFICATION)
     if verification is None:
         return drill
     return dict(verification, drill=drill, job_id=job.id)

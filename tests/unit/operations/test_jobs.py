@@ -5,8 +5,6 @@ from unittest import mock
 import testtools
 
 from backup_flows import keys
-from backup_flows.flows import drill as drill_flow
-from backup_flows.flows import restore as restore_flow
 from backup_flows.operations import jobs
 
 
@@ -40,8 +38,8 @@ class ResultTestCase(testtools.TestCase):
                   'security_groups': ['default'], 'key_name': None}
         store = {keys.SERVER_ID: 's-1', keys.BACKUP_ID: 'b-1',
                  keys.JOB_ID: 'job-1', keys.CLOUD: 'other',
-                 restore_flow.image_key('vda'): 'i-1',
-                 restore_flow.volume_key('vdb'): 'v-1'}
+                 keys.restored_image_key('vda'): 'i-1',
+                 keys.restored_volume_key('vdb'): 'v-1'}
         result = jobs.result(job(keys.FLOW_RESTORE, disks=disks,
                                  server=server), store)
         self.assertEqual(
@@ -62,7 +60,7 @@ class ResultTestCase(testtools.TestCase):
              'job_id': 'job-1'},
             jobs.result(job(keys.FLOW_BACKUP_DRILL),
                         {keys.RESULT: {'server_id': 's'},
-                         drill_flow.VERIFICATION: {'ok': True}}))
+                         keys.VERIFICATION: {'ok': True}}))
 
     def test_snapshot_jobs(self):
         self.assertEqual({'id': 'set'}, jobs.result(

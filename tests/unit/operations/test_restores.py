@@ -5,7 +5,7 @@ from openstack.compute.v2 import flavor as sdk_flavor
 import testtools
 
 from backup_flows import exceptions
-from backup_flows.operations import restores
+from backup_flows.operations import restore_mapping
 
 from tests.unit import fake_sdk
 
@@ -64,7 +64,8 @@ class PlanTestCase(testtools.TestCase):
         self.log = self.useFixture(fixtures.FakeLogger())
 
     def plan(self, server):
-        return restores._Plan(self.conn, 'target', 'bk-1', manifest(server))
+        return restore_mapping.Mapping(self.conn, 'target', 'bk-1',
+                                       manifest(server))
 
     def root_spec(self, plan):
         disks = plan.disks('restored', None, None)
@@ -136,7 +137,8 @@ class FlavorMinimumsTestCase(testtools.TestCase):
     def check(self, server, **flavor):
         fake_sdk.returns(self.conn.compute.find_flavor, sdk_flavor.Flavor(
             id='f2', name='m1.other', **flavor))
-        plan = restores._Plan(self.conn, 'target', 'bk-1', manifest(server))
+        plan = restore_mapping.Mapping(self.conn, 'target', 'bk-1',
+                                       manifest(server))
         return plan.flavor('m1.other', plan.disks('restored', None, None)[0])
 
     def test_flavor_with_enough_ram_and_disk(self):

@@ -111,22 +111,22 @@ class MarkSnapshotSetDeletingTestCase(taskcase.TaskTestCase):
     def setUp(self):
         super().setUp()
         self.task = set_tasks.MarkSnapshotSetDeleting(name='mark-deleting')
-        image = sets.member_metadata(SET_META, sets.ROLE_ROOT_IMAGE,
-                                     status=sets.STATUS_AVAILABLE)
+        image = sets.member_metadata(SET_META, tags.ROLE_ROOT_IMAGE,
+                                     status=tags.STATUS_AVAILABLE)
         self.cloud.add_image('img1', properties=image)
         self.cloud.add_volume('v1')
         self.cloud.add_snapshot('s1', 'v1', metadata=sets.member_metadata(
-            SET_META, sets.ROLE_VOLUME, volume_id='v1',
-            status=sets.STATUS_AVAILABLE))
+            SET_META, tags.ROLE_VOLUME, volume_id='v1',
+            status=tags.STATUS_AVAILABLE))
         other = dict(SET_META, set_id='other-set')
         self.cloud.add_snapshot('s2', 'v1', metadata=sets.member_metadata(
-            other, sets.ROLE_VOLUME, volume_id='v1',
-            status=sets.STATUS_AVAILABLE))
+            other, tags.ROLE_VOLUME, volume_id='v1',
+            status=tags.STATUS_AVAILABLE))
 
     def statuses(self):
-        return (self.cloud.images['img1']['properties'][sets.STATUS],
-                self.cloud.snapshots['s1']['metadata'][sets.STATUS],
-                self.cloud.snapshots['s2']['metadata'][sets.STATUS])
+        return (self.cloud.images['img1']['properties'][tags.STATUS],
+                self.cloud.snapshots['s1']['metadata'][tags.STATUS],
+                self.cloud.snapshots['s2']['metadata'][tags.STATUS])
 
     def test_every_member_of_the_set_is_marked_then_unmarked(self):
         self.task.execute('cloud', 'set1')

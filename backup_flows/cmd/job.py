@@ -1,6 +1,5 @@
 """CLI categories ``job`` and ``flow``."""
 
-from backup_flows import engine
 from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows import plugins
@@ -33,14 +32,14 @@ class JobCommands:
 
     def list(self):
         """List every job, oldest first."""
-        common.print_list([job.to_dict() for job in engine.list_jobs()],
+        common.print_list(jobs.list_jobs(),
                           ['id', 'flow', 'state', 'created_at',
                            'updated_at'])
 
     @args('job_id', metavar='JOB_ID', help='Job id.')
     def show(self, job_id):
         """Show one job: its flow, arguments, state and each task's state."""
-        common.print_item(engine.get_job(job_id).to_dict())
+        common.print_item(jobs.show(job_id))
 
     @args('job_id', metavar='JOB_ID', help='Job id.')
     def resume(self, job_id):
@@ -52,7 +51,7 @@ class JobCommands:
     def abort(self, job_id):
         """Revert an interrupted job: the server back to its prior power
         state, every resource the job created deleted."""
-        job = engine.abort_job(job_id).to_dict()
+        job = jobs.abort(job_id)
         common.print_item({key: job[key] for key in
                            ('id', 'flow', 'state', 'failed_reverts')})
 
@@ -81,23 +80,16 @@ class JobCommands:
         jobs still interrupted, or whose revert or cleanup failed (``job
         cleanup`` needs their record), are kept and listed.
         """
-        days = int(older_than) if (older_than or '').isdigit() else 0
-        if days < 1:
-            raise exceptions.InvalidInput(
-                reason='--older-than %r is not a number of days (a whole '
-                       'number >= 1)' % older_than)
-        purged, kept = engine.purge_jobs(days, dry_run=dry_run)
-        rows = [dict(job.to_dict(), result='kept: %s' % why)
-                for job, why in kept]
+        days, purged, kept = jobs.purge(older_than, dry_run=dry_run)
         if common.json_output():
-            common.print_item({'purged': len(purged), 'dry_run': dry_run,
-                               'kept': rows})
+            common.print_item({'purged': purged, 'dry_run': dry_run,
+                               'kept': kept})
             return
-        if rows:
-            common.print_list(rows, ['id', 'flow', 'state', 'updated_at',
+        if kept:
+            common.print_list(kept, ['id', 'flow', 'state', 'updated_at',
                                      'result'])
         print('%s %d jobs that ended more than %d days ago; kept %d'
-              % ('Would purge' if dry_run else 'Purged', len(purged), days,
+              % ('Would purge' if dry_run else 'Purged', purged, days,
                  len(kept)))
 
 

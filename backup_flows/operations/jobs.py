@@ -1,11 +1,12 @@
-"""Jobs: resume an interrupted one and hand back what the command that
-started it would have returned.
+"""Jobs: list, show, abort and purge them; resume an interrupted one and
+hand back what the command that started it would have returned.
 
 A resumed job's result is rebuilt from what its flow store and its flow's
 arguments hold (both persisted), flow by flow.
 """
 
 from backup_flows import engine
+from backup_flows import exceptions
 from backup_flows import keys
 from backup_flows.operations import backups
 from backup_flows.operations import restores
@@ -85,3 +86,32 @@ def resume(job_id):
     store = engine.resume_job(job_id)
     job = engine.get_job(job_id)
     return job.flow, result(job, store)
+
+
+def list_jobs():
+    """Every job as a dict (no task states), oldest first."""
+    return [job.to_dict() for job in engine.list_jobs()]
+
+
+def show(job_id):
+    """One job as a dict, with each task's state."""
+    return engine.get_job(job_id).to_dict()
+
+
+def abort(job_id):
+    """Revert an interrupted job (see ``engine.abort_job``); return it."""
+    return engine.abort_job(job_id).to_dict()
+
+
+def purge(older_than, dry_run=False):
+    """Purge the jobs that ended ``older_than`` days ago or more (a whole
+    number >= 1, as given on the command line). Returns ``(days, number
+    purged, [kept job dicts with "result": "kept: why"])``."""
+    days = int(older_than) if str(older_than or '').isdigit() else 0
+    if days < 1:
+        raise exceptions.InvalidInput(
+            reason='--older-than %r is not a number of days (a whole '
+                   'number >= 1)' % older_than)
+    purged, kept = engine.purge_jobs(days, dry_run=dry_run)
+    return days, len(purged), [dict(job.to_dict(), result='kept: %s' % why)
+                               for job, why in kept]

@@ -2,6 +2,7 @@
 backup restores onto a throw-away server whose disks hold the backed-up
 bytes, a damaged one fails clearly, and nothing of the drill remains."""
 
+import json
 import os
 import re
 
@@ -130,10 +131,13 @@ class TestDrill(DrillTestCase):
                                     '--repository', self.repo)
 
         self.assertEqual(1, rc, err)
-        self.assertEqual('', out)
         errors = [line for line in err.splitlines()
                   if line.startswith('ERROR: ')]
         self.assertEqual(1, len(errors), err)
+        # --format json: the failure as a JSON object on stdout too
+        report = json.loads(out)
+        self.assertEqual((errors[0][len('ERROR: '):], 1),
+                         (report['error'], report['exit_code']))
         self.assertNotIn('Traceback', err)
         self.assertIn('Drill of backup %s failed' % backup['id'], errors[0])
         self.assertRegex(errors[0], 'backup %s disk (%s)' % (

@@ -178,10 +178,16 @@ def resume_job(job_id):
     start (tasks are written to be safe to re-run). Of two processes
     resuming one job, exactly one runs it; the other raises JobTaken.
     """
-    job, backend, flow_detail, engine, _, owner = _reload(
+    job, backend, engine, _, owner = _reload(
         job_id, exceptions.JobNotResumable, 'resumed', 'resumed_at')
     with _running(backend, job_id, owner):
-        return _run(engine, backend, flow_detail, job.flow)
+        return _run(engine, backend, job.flow_detail, job.flow)
+
+
+def _refusal(refusal, job_id, state, verb):
+    return refusal(job_id=job_id,
+                   reason='it is %s (only an interrupted job can be %s)'
+                          % (state, verb))
 
 
 def _take_over(backend, job, refusal, verb):
@@ -189,9 +195,7 @@ def _take_over(backend, job, refusal, verb):
     if claim_alive(job.claim):
         raise _taken(backend, job.id)
     if job.state not in RESUMABLE_STATES:
-        raise refusal(job_id=job.id,
-                      reason='it is %s (only an interrupted job can be %s)'
-                             % (job.state, verb))
+        raise _refusal(refusal, job.id, job.state, verb)
     owner = jobs.owner()
     if not persistence.claim(backend, job.id, owner, taken_over=job.claim):
         raise _taken(backend, job.id)
@@ -199,7 +203,7 @@ def _take_over(backend, job, refusal, verb):
 
 
 def _reload(job_id, refusal, verb, stamp):
-    """(job, backend, flow detail, engine, flow, owner) of an interrupted
+    """(job, backend, engine, flow, owner) of an interrupted
     job, claimed by this process (its meta ``stamp`` set); raises
     ``refusal`` for a job that is not interrupted, JobTaken for one that
     another process runs or has just claimed."""
@@ -212,16 +216,14 @@ def _reload(job_id, refusal, verb, stamp):
         # read again under the claim: it may have ended in between
         if job.raw_state not in RESUMABLE_STATES + (states.RUNNING,
                                                     states.REVERTING):
-            raise refusal(job_id=job_id,
-                          reason='it is %s (only an interrupted job can be '
-                                 '%s)' % (job.raw_state, verb))
+            raise _refusal(refusal, job_id, job.raw_state, verb)
         flow = _rebuild_flow(job)
         jobs.save_meta(backend, job.flow_detail, **{stamp: jobs.now()})
         engine = _load_engine(flow, job.flow_detail, book, backend)
     except BaseException:
         persistence.release(backend, job_id, owner)
         raise
-    return job, backend, job.flow_detail, engine, flow, owner
+    return job, backend, engine, flow, owner
 
 
 def _atoms(flow):
@@ -257,10 +259,10 @@ def abort_job(job_id):
     cleanup is left, and reverting would discard a good result. Returns the
     job (then SUCCESS).
     """
-    job, backend, flow_detail, engine, flow, owner = _reload(
+    job, backend, engine, flow, owner = _reload(
         job_id, exceptions.JobNotAbortable, 'aborted', 'aborted_at')
     with _running(backend, job_id, owner):
-        _abort(job, backend, flow_detail, engine, flow)
+        _abort(job, backend, job.flow_detail, engine, flow)
     return get_job(job_id)
 
 

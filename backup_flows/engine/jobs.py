@@ -29,6 +29,7 @@ INTERRUPTED = 'INTERRUPTED'
 RESUMABLE_STATES = (INTERRUPTED, states.PENDING, states.SUSPENDED,
                     states.RESUMING)
 
+
 def now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec='seconds')

@@ -56,7 +56,7 @@ class CheckBackup(base.BackupFlowsTask):
     def execute(self, repository_url, backup_id, disks):
         with repository.open_repository(CONF, url=repository_url) as repo:
             manifest = repo.show_backup(backup_id)
-            index = repo.load_index()
+            repo.load_index()
             stored = {disk['name']: disk for disk in manifest['disks']}
             for planned in disks:
                 disk = stored.get(planned['disk'])
@@ -67,9 +67,7 @@ class CheckBackup(base.BackupFlowsTask):
                         reason='disk %s of backup %s changed since the '
                                'restore was planned' % (planned['disk'],
                                                         backup_id))
-                missing = sum(1 for chunk_id, _ in disk['chunks']
-                              if chunk_id is not None and
-                              bytes.fromhex(chunk_id) not in index)
+                missing = len(repo.missing_chunks(disk))
                 if missing:
                     raise exceptions.RepositoryCorrupted(
                         url=repository_url,

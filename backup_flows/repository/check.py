@@ -46,15 +46,25 @@ from backup_flows.repository.backends import base
 LOG = logging.getLogger(__name__)
 
 
-def referenced_chunks(documents):
-    """chunk id -> raw length for every chunk of ``documents``."""
-    chunks = {}
+def referenced_chunks(repo, documents):
+    """Return ``(chunks, list_errors)``: chunk id -> raw length of every
+    chunk and chunk list object of ``documents`` (list objects are read
+    through ``repo.index``, each once), and ``{(backup id, disk name):
+    reader.ChunkError}`` for the disks whose list could not be read whole.
+    The id of an unreadable list object is in ``chunks`` (length 0); the
+    chunks it lists are not: a caller that deletes data must refuse to
+    go on when ``list_errors`` is not empty.
+    """
+    chunks, errors, seen = {}, {}, set()
     for document in documents:
         for disk in document['disks']:
-            for hex_id, length in disk['chunks']:
-                if hex_id is not None:
-                    chunks[bytes.fromhex(hex_id)] = length
-    return chunks
+            try:
+                for chunk_id, length, _ in reader.disk_ids(repo, disk, seen):
+                    chunks[chunk_id] = length
+            except reader.ChunkError as exc:
+                chunks.setdefault(exc.chunk_id, 0)
+                errors[document['id'], disk['name']] = exc
+    return chunks, errors
 
 
 def _verify_pack(repo, pack_id, entries):
@@ -146,22 +156,38 @@ def bad_chunks(index, chunks, copies):
     return bad
 
 
-def affected_backups(documents, bad, manifest_errors):
+def _bad_offsets(repo, disk, bad):
+    """Offsets of the chunks of ``disk`` in ``bad`` and the reason its
+    chunk list could not be read to the end (then the offset where the
+    unreadable list object starts is the last one)."""
+    offsets, offset = [], 0
+    try:
+        for chunk_id, length in reader.disk_chunks(repo, disk):
+            if chunk_id is not None and chunk_id in bad:
+                offsets.append(offset)
+            offset += length
+    except reader.ChunkError as exc:
+        offsets.append(exc.offset)
+        return offsets, str(exc)
+    return offsets, None
+
+
+def affected_backups(repo, documents, bad, manifest_errors, list_errors):
     """The ``affected`` list of the report (sorted by backup id)."""
     affected = []
     for document in documents:
         disks = []
         for disk in document['disks']:
-            offsets, offset = [], 0
-            for hex_id, length in disk['chunks']:
-                if hex_id is not None and bytes.fromhex(hex_id) in bad:
-                    offsets.append(offset)
-                offset += length
+            if not bad and (document['id'], disk['name']) not in list_errors:
+                continue
+            offsets, list_error = _bad_offsets(repo, disk, bad)
             if offsets:
                 disks.append({'name': disk['name'],
                               'bad_chunks': len(offsets),
                               'first_bad_offset': offsets[0],
                               'bad_offsets': offsets})
+                if list_error:
+                    disks[-1]['chunk_list'] = list_error
         if disks:
             affected.append({'backup': document['id'],
                              'server': document['server'], 'disks': disks})
@@ -192,17 +218,18 @@ def run(repo, deep=False, documents=None):
     else:
         manifest_errors = {}
     index = repo.load_index()
-    referenced = referenced_chunks(documents)
+    referenced, list_errors = referenced_chunks(repo, documents)
     found = scan(repo, index, referenced, deep)
     if deep:
         for (pack_id, chunk_id), reason in found['copies'].items():
             index.mark_damaged(pack_id, chunk_id, reason)
         reader.record_damage(repo)
     bad = bad_chunks(index, referenced, found['copies'])
-    affected = affected_backups(documents, bad, manifest_errors)
+    affected = affected_backups(repo, documents, bad, manifest_errors,
+                                list_errors)
     report = {
-        'ok': not (found['copies'] or bad or manifest_errors or
-                   index.errors or found['damaged_packs']),
+        'ok': not (found['copies'] or bad or manifest_errors or list_errors
+                   or index.errors or found['damaged_packs']),
         'deep': deep,
         'backups': len(documents) + len(manifest_errors),
         'chunks_checked': len(referenced),
@@ -240,9 +267,9 @@ def stats(repo):
     for document in documents:
         for disk in document['disks']:
             logical += disk['size']
-            zero += sum(length for hex_id, length in disk['chunks']
-                        if hex_id is None)
-    referenced = referenced_chunks(documents)
+            zero += disk['zero_bytes'] if 'zero_bytes' in disk else sum(
+                length for hex_id, length in disk['chunks'] if hex_id is None)
+    referenced, _ = referenced_chunks(repo, documents)
     unique = sum(referenced.values())
     stored_chunks = sum(index.lookup(c)[2] for c in referenced
                         if index.lookup(c) is not None)

@@ -27,41 +27,51 @@ def _same_ids(source, target):
 
 
 def _copy_disk(source, session, disk, same_ids, result):
-    chunks = []
+    lister = session.chunk_list_writer()
+    # In disk order: (length, None) zero runs, (length, chunk id) chunks
+    # the target has, (length, future of the chunk's bytes) the others.
     pending = collections.deque()
     limit = source.settings.read_workers + 2
 
+    def corrupted(exc):
+        return exceptions.RepositoryCorrupted(
+            url=source.url, reason='backup %s disk %s: %s'
+            % (result['backup'], disk['name'], exc))
+
     def drain_one():
-        position, future = pending.popleft()
+        length, value = pending.popleft()
+        if value is None:
+            lister.add_zeros(length)
+            return
+        if isinstance(value, bytes):
+            lister.add_chunk(value, length)
+            return
         try:
-            data = future.result()
+            data = value.result()
         except reader.ChunkError as exc:
-            raise exceptions.RepositoryCorrupted(
-                url=source.url, reason='backup %s disk %s: %s'
-                % (result['backup'], disk['name'], exc))
+            raise corrupted(exc)
         chunk_id, is_new = session.store_chunk(data)
         if is_new:
             result['chunks_copied'] += 1
             result['bytes_copied'] += len(data)
-        chunks[position] = [chunk_id.hex(), len(data)]
+        lister.add_chunk(chunk_id, len(data))
 
-    for hex_id, length in disk['chunks']:
-        if hex_id is None:
-            chunks.append([None, length])
-            continue
-        result['chunks'] += 1
-        chunk_id = bytes.fromhex(hex_id)
-        if same_ids and session.has_chunk(chunk_id):
-            chunks.append([hex_id, length])
-            continue
-        chunks.append(None)
-        pending.append((len(chunks) - 1, source.read_pool.submit(
-            reader.load_chunk, source, chunk_id)))
-        while len(pending) > limit:
-            drain_one()
+    try:
+        for chunk_id, length in reader.disk_chunks(source, disk):
+            if chunk_id is not None:
+                result['chunks'] += 1
+                if not (same_ids and session.has_chunk(chunk_id)):
+                    chunk_id = source.read_pool.submit(
+                        reader.load_chunk, source, chunk_id)
+            pending.append((length, chunk_id))
+            while len(pending) > limit:
+                drain_one()
+    except reader.ChunkError as exc:
+        raise corrupted(exc)
     while pending:
         drain_one()
-    session.add_disk(dict(disk, chunks=chunks))
+    session.add_disk(session.disk_from_list(disk['name'], disk['size'],
+                                            disk['sha256'], lister))
 
 
 def copy_backup(source, target, backup_id):

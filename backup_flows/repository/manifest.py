@@ -3,17 +3,21 @@
 ``manifests/<backup id>`` is a metadata envelope (aad b"manifest:" + backup
 id) of JSON::
 
-    {"format": "backup-flows-manifest", "version": 1,
+    {"format": "backup-flows-manifest", "version": 2,
      "id": "20261125T090122.123456Z-1a2b3c4d", "server": "<server key>",
      "created_at": "2026-11-25T09:01:22.123456Z",
      "metadata": {...anything JSON: server definition, consistency...},
      "disks": [{"name": "vda", "size": 1073741824,
                 "sha256": "<hex of the whole disk>",
-                "chunks": [["<chunk id hex>", length], [null, length], ...]}]}
+                "chunk_list": "<id hex of the root list object>",
+                "chunk_count": 8192, "zero_bytes": 4096}]}
 
-A ``null`` chunk id is a run of zero bytes that is not stored. The chunk
-lengths of a disk add up to its size. A backup exists exactly when its
-manifest does; it is written after every pack and index it refers to.
+The order of a disk's chunks is in list objects, stored like chunks (see
+chunk_list.py). Version 1 (still read, no longer written) had instead, in
+each disk, ``"chunks": [["<chunk id hex>", length], [null, length], ...]``
+(a ``null`` id is a zero run that is not stored; the lengths add up to the
+size). A backup exists exactly when its manifest does; it is written after
+every pack and index it refers to.
 """
 
 import datetime
@@ -24,7 +28,7 @@ from backup_flows.repository import crypto
 
 PREFIX = 'manifests/'
 FORMAT = 'backup-flows-manifest'
-VERSION = 1
+VERSION = 2
 
 
 class ManifestError(ValueError):
@@ -106,6 +110,9 @@ def validate_disks(disks):
         raise ManifestError('disks is not a list')
     for disk in disks:
         try:
+            if 'chunks' not in disk:
+                _validate_listed_disk(disk)
+                continue
             total = 0
             for chunk_id, length in disk['chunks']:
                 if chunk_id is not None:
@@ -121,6 +128,19 @@ def validate_disks(disks):
             raise ManifestError('disk %r malformed: %s'
                                 % (disk.get('name') if isinstance(disk, dict)
                                    else disk, exc))
+
+
+def _validate_listed_disk(disk):
+    """A version 2 disk record: sizes and ids (its list is read later)."""
+    for key in ('size', 'chunk_count', 'zero_bytes'):
+        if not isinstance(disk[key], int) or disk[key] < 0:
+            raise ValueError('%s is not a count' % key)
+    if len(bytes.fromhex(disk['chunk_list'])) != 32:
+        raise ValueError('chunk_list is not an id')
+    if len(bytes.fromhex(disk['sha256'])) != 32:
+        raise ValueError('sha256 is not a SHA-256')
+    if not isinstance(disk['name'], str):
+        raise ValueError('name is not a string')
 
 
 def created_at(document):

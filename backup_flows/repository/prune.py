@@ -25,9 +25,10 @@ nothing is deleted on the strength of a listing alone:
 
 Steps, in a crash-safe order:
 
-1. Read every manifest (refuse to continue if one is unreadable: its chunks
-   would be collected), the index, the prune records and the trailers of
-   packs the index does not cover.
+1. Read every manifest and the chunk lists of those that stay (refuse to
+   continue if one is unreadable: its chunks would be collected), the
+   index, the prune records and the trailers of packs the index does not
+   cover.
 2. Delete the manifests the policy forgets.
 3. Classify the packs that are old enough: unused -> pending, or deleted
    when pending for ``prune_grace``; at least ``repack_threshold`` of the
@@ -67,7 +68,7 @@ _PACKS_PER_INDEX_FILE = 1024
 _MAX_SETTLE = 30
 
 
-def _young(modified, cutoff):
+def is_young(modified, cutoff):
     # An unknown time counts as new.
     return modified is None or modified >= cutoff
 
@@ -86,7 +87,7 @@ class _View:
         # missing from the listing); those a prune wrote are replaced.
         self.kept_files = {
             name for name in set(self.index.files) | set(self.index.errors)
-            if _young(file_ages.get(name), cutoff)
+            if is_young(file_ages.get(name), cutoff)
             and name not in self.state.index_files}
         self.protected = {pack_id for name in self.kept_files
                           for pack_id in self.index.files.get(name, ())}
@@ -95,7 +96,7 @@ class _View:
                 pack_mod.PREFIX):
             pack_id = pack_mod.pack_id_from_name(name)
             self.sizes[pack_id] = size
-            if _young(modified, cutoff):
+            if is_young(modified, cutoff):
                 self.protected.add(pack_id)
             if pack_id not in self.index.packs:
                 self._add_trailer(repo, pack_id, name, size)
@@ -178,7 +179,7 @@ def _classify(repo, view, referenced, now, cutoff):
     return delete, pending, repack
 
 
-def _write_indexes(repo, packs):
+def write_indexes(repo, packs):
     names = []
     items = list(packs.items())
     for start in range(0, len(items), _PACKS_PER_INDEX_FILE):
@@ -249,10 +250,36 @@ def _writers_appeared(repo, lock, taken):
     return False
 
 
-def _gc(repo, documents, dry_run, lock, now, taken):
+def _referenced(repo, documents, now):
+    """Return ``(referenced, complete)``: the chunks and list objects of
+    ``documents``, and whether every chunk list was read. That of a backup
+    stored less than ``prune_grace`` ago may be in an index file not listed
+    yet: then this prune deletes nothing (unused packs become pending).
+
+    :raises RepositoryCorrupted: an older backup's list is unreadable.
+    """
+    referenced, errors = check.referenced_chunks(repo, documents)
+    cutoff = now - repo.settings.prune_grace
+    stored = {name[len(manifest_mod.PREFIX):]: modified for name, _, modified
+              in repo.backend.list_modified(manifest_mod.PREFIX)}
+    old = ['%s disk %s (%s)' % (backup_id, disk, exc)
+           for (backup_id, disk), exc in sorted(errors.items())
+           if not is_young(stored.get(backup_id), cutoff)]
+    if errors and not old:
+        LOG.warning('Chunk lists of backups just written are not listed yet '
+                    '(%s); nothing is deleted until a later prune reads them',
+                    ', '.join(sorted({key[0] for key in errors})))
+    if old:
+        raise exceptions.RepositoryCorrupted(
+            url=repo.url, reason='unreadable chunk lists of backups %s; '
+            'prune would delete the data they refer to; run a deep check, '
+            'then repair or forget them' % ', '.join(old))
+    return referenced, not errors
+
+
+def _gc(repo, referenced, dry_run, lock, now, taken, complete=True):
     cutoff = now - repo.settings.prune_grace
     view = _View(repo, cutoff)
-    referenced = check.referenced_chunks(documents)
     delete, pending, repack = _classify(repo, view, referenced, now, cutoff)
     result = {
         'packs_deleted': len(delete),
@@ -271,7 +298,7 @@ def _gc(repo, documents, dry_run, lock, now, taken):
     delete = [p for p in delete if p not in written]
     result.update(packs_deleted=len(delete), bytes_freed=sum(
         view.sizes.get(p, 0) for p in delete))
-    if delete and _writers_appeared(repo, lock, taken):
+    if delete and (not complete or _writers_appeared(repo, lock, taken)):
         pending.update((p, view.state.pending.get(p, now)) for p in delete)
         delete = []
         result.update(packs_deleted=0, bytes_freed=0,
@@ -280,7 +307,7 @@ def _gc(repo, documents, dry_run, lock, now, taken):
                                  for entries in written.values())
     kept = {p: e for p, e in view.index.packs.items() if p not in delete}
     kept.update(written)
-    new_files = _write_indexes(repo, kept)
+    new_files = write_indexes(repo, kept)
     # Nothing is deleted unless the lock is still ours.
     lock.check()
     pending_mod.save(repo.backend, repo.keys, view.state, pending, new_files,
@@ -315,7 +342,8 @@ def run(repo, policy=None, dry_run=False, server=None):
         "packs_too_young": n, "bytes_freed": n, "grace": seconds,
         "dry_run": bool}``
     :raises RepositoryLocked: a backup is being written.
-    :raises RepositoryCorrupted: a manifest is unreadable.
+    :raises RepositoryCorrupted: a manifest or chunk list is unreadable
+        (nothing is deleted).
     """
     policy = policy or retention.Policy()
     with repo.lock(locks.EXCLUSIVE) as lock:
@@ -330,12 +358,14 @@ def run(repo, policy=None, dry_run=False, server=None):
             ((d['id'], d['server'], manifest_mod.created_at(d))
              for d in documents
              if server is None or d['server'] == server), policy)
+        repo.load_index()
+        referenced, complete = _referenced(
+            repo, [d for d in documents if d['id'] not in forget], now)
         if not dry_run:
             for backup_id in forget:
                 repo.backend.delete(manifest_mod.object_name(backup_id))
                 LOG.info('Pruned backup %s', backup_id)
-        remaining = [d for d in documents if d['id'] not in forget]
-        result = _gc(repo, remaining, dry_run, lock, now, taken)
+        result = _gc(repo, referenced, dry_run, lock, now, taken, complete)
     result.update(kept=keep, forgotten=forget, dry_run=dry_run)
     LOG.info('Prune of %s: forgot %d backups, deleted %d packs, repacked '
              '%d, %d pending, %d younger than %d s, freed %d bytes',
@@ -345,31 +375,3 @@ def run(repo, policy=None, dry_run=False, server=None):
              result['bytes_freed'])
     return result
 
-
-def rebuild_index(repo):
-    """Replace every index file by one built from the pack trailers
-    (index files younger than ``prune_grace`` are kept: their packs may
-    not be listed yet).
-
-    :returns: ``{"packs": n, "chunks": n, "unreadable_packs": {name:
-        reason}}``
-    """
-    with repo.lock(locks.EXCLUSIVE) as lock:
-        now = time.time()
-        cutoff = now - repo.settings.prune_grace
-        state = pending_mod.load(repo.backend, repo.keys)
-        old = [name for name, _, modified
-               in repo.backend.list_modified(index_mod.PREFIX)
-               if not _young(modified, cutoff)
-               or name in state.index_files]
-        index, unreadable = index_mod.rebuild(repo.backend, repo.keys)
-        new_files = _write_indexes(repo, index.packs)
-        lock.check()
-        pending_mod.save(repo.backend, repo.keys, state, state.pending,
-                         new_files, now)
-        # Prune's own index files go too, listed or not.
-        for name in (set(old) | state.index_files) - set(new_files):
-            repo.backend.delete(name)
-        repo.load_index()
-    return {'packs': len(index.packs), 'chunks': len(index.chunks),
-            'unreadable_packs': unreadable}

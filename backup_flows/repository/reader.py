@@ -15,6 +15,7 @@ import collections
 
 from oslo_log import log as logging
 
+from backup_flows.repository import chunk_list
 from backup_flows.repository import crypto
 from backup_flows.repository import pack as pack_mod
 from backup_flows.repository.backends import base
@@ -29,8 +30,8 @@ class ChunkError(Exception):
     when it is read on its own).
     """
 
-    def __init__(self, chunk_id, reason, offset=None):
-        super().__init__('chunk %s: %s' % (chunk_id.hex(), reason))
+    def __init__(self, chunk_id, reason, offset=None, kind='chunk'):
+        super().__init__('%s %s: %s' % (kind, chunk_id.hex(), reason))
         self.chunk_id = chunk_id
         self.reason = reason
         self.offset = offset
@@ -96,6 +97,55 @@ def load_chunk(repo, chunk_id, offset=None, failed=None):
         return data
     raise ChunkError(chunk_id, '; '.join(reasons) or 'not in the index',
                      offset)
+
+
+def _list_loader(repo):
+    def load(list_id, offset):
+        try:
+            return load_chunk(repo, list_id, offset)
+        except ChunkError as exc:
+            raise ChunkError(list_id, exc.reason, offset, kind='chunk list')
+    return load
+
+
+def disk_chunks(repo, disk):
+    """Yield ``(chunk_id_or_None, length)`` of a disk record in order
+    (``None``: a zero run), from its chunk list objects (manifest version
+    2, read through ``repo.index``) or its inline list (version 1).
+
+    :raises ChunkError: a list object cannot be read intact.
+    """
+    if 'chunks' in disk:
+        for hex_id, length in disk['chunks']:
+            yield (None if hex_id is None else bytes.fromhex(hex_id)), length
+        return
+    try:
+        yield from chunk_list.iter_chunks(
+            _list_loader(repo), bytes.fromhex(disk['chunk_list']),
+            disk['size'])
+    except chunk_list.ChunkListError as exc:
+        raise ChunkError(exc.chunk_id, exc.reason, exc.offset,
+                         kind='chunk list')
+
+
+def disk_ids(repo, disk, seen):
+    """Yield ``(id, raw_length, is_list)`` of every chunk and list object
+    a disk record references, skipping list objects in ``seen`` (a set,
+    updated: pass one set for many disks to read each list object once).
+
+    :raises ChunkError: a list object cannot be read intact.
+    """
+    if 'chunks' in disk:
+        for hex_id, length in disk['chunks']:
+            if hex_id is not None:
+                yield bytes.fromhex(hex_id), length, False
+        return
+    try:
+        yield from chunk_list.iter_ids(
+            _list_loader(repo), bytes.fromhex(disk['chunk_list']), seen)
+    except chunk_list.ChunkListError as exc:
+        raise ChunkError(exc.chunk_id, exc.reason, exc.offset,
+                         kind='chunk list')
 
 
 def record_damage(repo):
@@ -182,14 +232,13 @@ def plan(repo, disk):
     covering ``disk`` in order."""
     batch = None
     offset = 0
-    for hex_id, length in disk['chunks']:
-        if hex_id is None:
+    for chunk_id, length in disk_chunks(repo, disk):
+        if chunk_id is None:
             if batch is not None:
                 yield batch
                 batch = None
             yield offset, length
         else:
-            chunk_id = bytes.fromhex(hex_id)
             item = (offset, length, chunk_id, repo.index.lookup(chunk_id))
             if batch is None or not batch.take(item):
                 if batch is not None:

@@ -20,7 +20,12 @@ other packs of every index file that named a changed pack, then the new
 ``damaged/`` object, then the old index files, the old packs and the old
 ``damaged/`` objects are deleted. A crash leaves both versions, never a
 chunk without its good copy.
+
+:func:`rebuild_index` (``repository rebuild-index``) replaces the index
+files by one built from the pack trailers.
 """
+
+import time
 
 from oslo_log import log as logging
 
@@ -29,6 +34,8 @@ from backup_flows.repository import check
 from backup_flows.repository import index as index_mod
 from backup_flows.repository import locks
 from backup_flows.repository import pack as pack_mod
+from backup_flows.repository import pending as pending_mod
+from backup_flows.repository import prune
 from backup_flows.repository.backends import base
 
 LOG = logging.getLogger(__name__)
@@ -142,7 +149,7 @@ def run(repo):
     with repo.lock(locks.EXCLUSIVE) as lock:
         documents, manifest_errors = repo.load_manifests()
         index = repo.load_index()
-        referenced = check.referenced_chunks(documents)
+        referenced, _ = check.referenced_chunks(repo, documents)
         found = check.scan(repo, index, referenced, deep=True)
         bad = check.bad_chunks(index, referenced, found['copies'])
         drop = {k: r for k, r in found['copies'].items() if k[1] not in bad}
@@ -160,10 +167,12 @@ def run(repo):
         listed = {pack_mod.pack_id_from_name(name)
                   for name, _ in repo.backend.list(pack_mod.PREFIX)}
         unreferenced = listed - set(check.copies_by_pack(index, referenced))
-    affected = check.affected_backups(documents, bad, manifest_errors)
+        list_errors = check.referenced_chunks(repo, documents)[1]
+        affected = check.affected_backups(repo, documents, bad,
+                                          manifest_errors, list_errors)
     report = {
         'ok': not (remaining or bad or manifest_errors or index.errors or
-                   set(found['damaged_packs']) - set(changed)),
+                   list_errors or set(found['damaged_packs']) - set(changed)),
         'deep': True,
         'backups': len(documents) + len(manifest_errors),
         'chunks_checked': len(referenced),
@@ -186,3 +195,32 @@ def run(repo):
              '%d deleted); %d chunks have no good copy, %d backups affected',
              repo.url, len(drop), rewritten, deleted, len(bad), len(affected))
     return report
+
+
+def rebuild_index(repo):
+    """Replace every index file by one built from the pack trailers
+    (index files younger than ``prune_grace`` are kept: their packs may
+    not be listed yet).
+
+    :returns: ``{"packs": n, "chunks": n, "unreadable_packs": {name:
+        reason}}``
+    """
+    with repo.lock(locks.EXCLUSIVE) as lock:
+        now = time.time()
+        cutoff = now - repo.settings.prune_grace
+        state = pending_mod.load(repo.backend, repo.keys)
+        old = [name for name, _, modified
+               in repo.backend.list_modified(index_mod.PREFIX)
+               if not prune.is_young(modified, cutoff)
+               or name in state.index_files]
+        index, unreadable = index_mod.rebuild(repo.backend, repo.keys)
+        new_files = prune.write_indexes(repo, index.packs)
+        lock.check()
+        pending_mod.save(repo.backend, repo.keys, state, state.pending,
+                         new_files, now)
+        # Prune's own index files go too, listed or not.
+        for name in (set(old) | state.index_files) - set(new_files):
+            repo.backend.delete(name)
+        repo.load_index()
+    return {'packs': len(index.packs), 'chunks': len(index.chunks),
+            'unreadable_packs': unreadable}

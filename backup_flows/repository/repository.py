@@ -337,6 +337,21 @@ class Repository:
             finally:
                 reader.record_damage(self)
 
+    def missing_chunks(self, disk, has=None):
+        """Hex ids of the chunks and chunk list objects of ``disk`` (a disk
+        record) that are not in the index (read it first), or for which
+        ``has(chunk_id)`` is false; a list object that cannot be read counts
+        as missing (what it lists is not looked at)."""
+        has = has or self.index.__contains__
+        missing = []
+        try:
+            for chunk_id, _, _ in reader.disk_ids(self, disk, set()):
+                if not has(chunk_id):
+                    missing.append(chunk_id.hex())
+        except reader.ChunkError as exc:
+            missing.append(exc.chunk_id.hex())
+        return missing
+
     # -- maintenance (see check.py, prune.py, copy.py) ----------------
 
     def check(self, deep=False, documents=None):
@@ -369,4 +384,4 @@ class Repository:
 
     def rebuild_index(self):
         """Rewrite the index from the pack trailers (exclusive lock)."""
-        return prune_mod.rebuild_index(self)
+        return repair_mod.rebuild_index(self)

@@ -16,8 +16,11 @@ already stored, compresses and seals it. Results are consumed in order and
 appended to a pack; full packs are named (SHA-256) and uploaded by one
 uploader thread. Blocks and batches keep thread hand-offs to a few per MiB.
 At most ``workers + 2`` batches, three blocks being hashed and two packs are
-in flight, so memory is bounded whatever the disk size (plus the chunk list
-and the index entries of new chunks, a few hundred bytes per chunk).
+in flight. The disk's chunk list is not held: it is written as list objects
+(see chunk_list.py), stored like chunks as each fills, so memory is bounded
+whatever the disk size, but for the index (in memory, as in restic and borg)
+and the ids of the chunks this session stored (about 100 bytes per new
+chunk).
 
 Write order: packs, then the index file naming them (at the latest at the end
 of each disk), then at :meth:`BackupWriter.commit` the manifest. Leaving the
@@ -32,11 +35,13 @@ import hashlib
 from oslo_log import log as logging
 
 from backup_flows import exceptions
+from backup_flows.repository import chunk_list
 from backup_flows.repository import index as index_mod
 from backup_flows.repository import locks
 from backup_flows.repository import manifest as manifest_mod
 from backup_flows.repository import pack as pack_mod
 from backup_flows.repository import pending as pending_mod
+from backup_flows.repository import reader
 
 LOG = logging.getLogger(__name__)
 
@@ -143,21 +148,36 @@ class BackupWriter:
         if len(self._builder) >= self._repo.settings.pack_size:
             self._flush_pack()
 
-    def _add_prepared(self, batch, prepared, chunks):
+    def _add_prepared(self, batch, prepared, lister):
         """Store the chunks of ``batch`` (``prepared``: the future of
-        :meth:`_prepare_batch`) and append them to the disk's ``chunks``,
-        zero runs merged."""
+        :meth:`_prepare_batch`) and add them to the disk's chunk list
+        (``lister``, a :class:`chunk_list.ListWriter`)."""
         for (length, data), result in zip(batch, prepared.result(),
                                           strict=True):
             if data is None:
-                if chunks and chunks[-1][0] is None:
-                    chunks[-1][1] += length
-                else:
-                    chunks.append([None, length])
+                lister.add_zeros(length)
                 continue
             chunk_id, stored = result
             self._store(chunk_id, stored, length)
-            chunks.append([chunk_id.hex(), length])
+            lister.add_chunk(chunk_id, length)
+
+    def _store_list(self, data):
+        chunk_id, stored = self._prepare(data)
+        self._store(chunk_id, stored, len(data))
+        return chunk_id
+
+    def chunk_list_writer(self):
+        """A :class:`chunk_list.ListWriter` storing its list objects in
+        this session; give it to :meth:`disk_from_list` when done."""
+        return chunk_list.ListWriter(self._store_list)
+
+    @staticmethod
+    def disk_from_list(name, size, sha256, lister):
+        """The disk record (manifest version 2) of a finished list."""
+        return {'name': name, 'size': size, 'sha256': sha256,
+                'chunk_list': lister.finish().hex(),
+                'chunk_count': lister.chunk_count,
+                'zero_bytes': lister.zero_bytes}
 
     def write_disk(self, name, stream):
         """Store the disk read from ``stream`` (to its end) as ``name``.
@@ -168,7 +188,7 @@ class BackupWriter:
         if self._closed:
             raise ValueError('backup session is closed')
         digest = hashlib.sha256()
-        chunks = []
+        lister = self.chunk_list_writer()
         pending = collections.deque()
         limit = self._repo.settings.workers + 2
         pool = self._repo.pool
@@ -187,7 +207,7 @@ class BackupWriter:
             pending.append((batch, pool.submit(self._prepare_batch, batch)))
 
         def drain_one():
-            self._add_prepared(*pending.popleft(), chunks)
+            self._add_prepared(*pending.popleft(), lister)
 
         batch, batch_bytes = [], 0
         for length, data in self._repo.chunker.chunks(stream, hash_block):
@@ -208,8 +228,7 @@ class BackupWriter:
             drain_one()
         while hashing:
             hashing.popleft().result()
-        record = {'name': name, 'size': size, 'sha256': digest.hexdigest(),
-                  'chunks': chunks}
+        record = self.disk_from_list(name, size, digest.hexdigest(), lister)
         self.add_disk(record)
         LOG.info('Disk %s: %d bytes, %d zero, %d new', name, size,
                  zero_bytes, self.stats['new_bytes'] - new_before)
@@ -233,7 +252,8 @@ class BackupWriter:
 
     def add_disk(self, record):
         """Make every chunk written so far durable and indexed, then add
-        the disk ``record`` (name, size, sha256, chunks) to the backup."""
+        the disk ``record`` (name, size, sha256, chunk_list, chunk_count,
+        zero_bytes) to the backup."""
         manifest_mod.validate_disks([record])
         if any(d['name'] == record['name'] for d in self._disks):
             raise ValueError('disk %s written twice' % record['name'])
@@ -283,9 +303,6 @@ class BackupWriter:
         :raises RepositoryLocked: a prune still runs after ``lock_ttl``.
         """
         repo = self._repo
-        reused = {bytes.fromhex(hex_id) for disk in self._disks
-                  for hex_id, _ in disk['chunks']
-                  if hex_id is not None} - self._session
         while True:
             try:
                 self._lock.check()
@@ -300,7 +317,7 @@ class BackupWriter:
                 raise exceptions.RepositoryLocked(
                     url=repo.url, reason=str(locks.LockConflict(holder)))
             gone = pending_mod.confirm_references(
-                repo.backend, self._keys, reused, repo.index)
+                repo.backend, self._keys, self._reused(), repo.index)
             if gone:
                 raise exceptions.RepositoryCorrupted(
                     url=repo.url, reason='%d chunks of this backup were '
@@ -309,20 +326,29 @@ class BackupWriter:
             if locks.exclusive_holder(repo.backend) is None:
                 return
 
+    def _reused(self):
+        """Yield the ids of the chunks and list objects the disks of this
+        session reference and it did not store itself."""
+        seen = set()
+        for disk in self._disks:
+            for chunk_id, _, _ in reader.disk_ids(self._repo, disk, seen):
+                if chunk_id not in self._session:
+                    yield chunk_id
+
     def disk_record(self, name):
-        """The full record (with its chunk list) of a disk written in this
-        session, for a later session's :meth:`add_disk` (a flow writes each
-        disk in its own task and commits in another)."""
+        """The record of a disk written in this session (ids and sizes:
+        its chunk list is in the repository), for a later session's
+        :meth:`add_disk` (a flow writes each disk in its own task and
+        commits in another)."""
         for record in self._disks:
             if record['name'] == name:
                 return record
         raise KeyError(name)
 
     def missing_chunks(self, record):
-        """Chunk ids of ``record`` that the repository does not hold."""
-        return [hex_id for hex_id, _ in record['chunks']
-                if hex_id is not None
-                and not self.has_chunk(bytes.fromhex(hex_id))]
+        """Hex ids of the chunks and list objects of ``record`` that the
+        repository does not hold (see :meth:`has_chunk`)."""
+        return self._repo.missing_chunks(record, has=self.has_chunk)
 
     def release(self):
         """End the session without a manifest; what it wrote is durable

@@ -1,9 +1,9 @@
 """Tasks writing into the backup repository.
 
 Every task opens the repository from its URL (plain data in the store) and
-closes it before returning; nothing but ids and small dicts goes into the
-store, except each disk's chunk list (about 100 bytes per chunk), which the
-commit task needs to write the manifest.
+closes it before returning; nothing but ids, names and sizes goes into the
+store: a written disk is its record (name, size, SHA-256, the id of its
+chunk list, which is in the repository, and counts), whatever its size.
 """
 
 import datetime

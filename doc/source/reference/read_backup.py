@@ -107,9 +107,51 @@ def read_chunk(root, keys, chunk_id, copies, length):
                               raw)
         except (OSError, ValueError, InvalidTag, zstandard.ZstdError):
             continue  # a missing pack, or a damaged copy: try another
-        if len(data) == length and keys.chunk_id(data) == chunk_id:
+        if length in (None, len(data)) and keys.chunk_id(data) == chunk_id:
             return data
     raise ValueError('no good copy of chunk %s' % chunk_id.hex())
+
+
+def varint(data, pos):
+    """An unsigned LEB128 integer at ``pos``; return it and the next pos."""
+    value = shift = 0
+    while True:
+        value |= (data[pos] & 0x7f) << shift
+        pos += 1
+        if data[pos - 1] < 0x80:
+            return value, pos
+        shift += 7
+
+
+def list_entries(read, list_id):
+    """Yield ``(chunk id or None, length)`` of a chunk list object, the
+    entries of the list objects it names in place of them."""
+    data = read(list_id, None)
+    assert data[:5] == b'BFCL\x01', 'not a chunk list object'
+    pos = 5
+    while pos < len(data):
+        kind = data[pos]
+        length, pos = varint(data, pos + 1)
+        if kind == 0:                      # a zero run
+            yield None, length
+            continue
+        if kind == 2:                      # a list object: its count
+            _, pos = varint(data, pos)
+        assert kind in (1, 2), 'unknown entry type %d' % kind
+        entry_id = data[pos:pos + 32]
+        pos += 32
+        if kind == 1:
+            yield entry_id, length
+        else:
+            yield from list_entries(read, entry_id)
+
+
+def disk_chunks(disk, read):
+    """``(chunk id or None, length)`` of a disk, in order."""
+    if 'chunks' in disk:                   # manifest version 1
+        return ((None if c is None else bytes.fromhex(c), n)
+                for c, n in disk['chunks'])
+    return list_entries(read, bytes.fromhex(disk['chunk_list']))
 
 
 def main(root, backup_id, disk_name, output, secret=None):
@@ -120,18 +162,19 @@ def main(root, backup_id, disk_name, output, secret=None):
     manifest = json.loads(keys.metadata(
         get(root, 'manifests/' + backup_id),
         b'manifest:' + backup_id.encode('utf-8')))
-    assert manifest['version'] <= 1 and manifest['id'] == backup_id
+    assert manifest['version'] <= 2 and manifest['id'] == backup_id
     disk = [d for d in manifest['disks'] if d['name'] == disk_name][0]
     index = load_index(root, keys)
+
+    def read(chunk_id, length):
+        return read_chunk(root, keys, chunk_id, index.get(chunk_id, []),
+                          length)
+
     digest = hashlib.sha256()
     with open(output, 'wb') as out:
-        for chunk_hex, length in disk['chunks']:
-            if chunk_hex is None:
-                data = bytes(length)
-            else:
-                chunk_id = bytes.fromhex(chunk_hex)
-                data = read_chunk(root, keys, chunk_id,
-                                  index.get(chunk_id, []), length)
+        for chunk_id, length in disk_chunks(disk, read):
+            data = bytes(length) if chunk_id is None else read(chunk_id,
+                                                               length)
             digest.update(data)
             out.write(data)
     if digest.hexdigest() != disk['sha256']:

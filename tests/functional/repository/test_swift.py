@@ -20,6 +20,7 @@ from backup_flows.repository import Secret
 from backup_flows.repository import backends
 from backup_flows.repository import manifest as manifest_mod
 from backup_flows.repository import pack as pack_mod
+from backup_flows.repository import reader
 
 from tests.functional import cli
 from tests.functional import minicloud as mc
@@ -174,10 +175,11 @@ class SwiftCorruptionTest(SwiftRepositoryTestCase):
 
     def pack_of(self, backup, disk, nth=0):
         document = self.repo.show_backup(self.ids[backup])
-        chunks = [c for d in document['disks'] if d['name'] == disk
-                  for c, _ in d['chunks'] if c is not None]
+        record, = [d for d in document['disks'] if d['name'] == disk]
         self.repo.load_index()
-        return self.repo.index.lookup(bytes.fromhex(chunks[nth]))
+        chunks = [c for c, _ in reader.disk_chunks(self.repo, record)
+                  if c is not None]
+        return self.repo.index.lookup(chunks[nth])
 
     def affected(self, report):
         return {item['backup']: [d['name'] for d in item['disks']] or None

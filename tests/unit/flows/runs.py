@@ -110,3 +110,5 @@ class FlowRunTestCase(fake_sdk.ConnectedTestCase):
         except TypeError as exc:
             self.fail('%s: %r is not plain JSON: %s' % (what, value, exc))
         self.assertEqual(value, json.loads(text), what)
+        # Small values only: nothing that grows with a disk's size.
+        self.assertLess(len(text), 16 << 10, what)

@@ -1,3 +1,4 @@
+import json
 import os
 
 import fixtures
@@ -159,6 +160,14 @@ class BackupFlowRunTestCase(runs.FlowRunTestCase):
         self.assertEqual({'servers': ['srv'], 'images': [], 'volumes': ['v1'],
                           'snapshots': []}, self.cloud.created())
         self.assertPlainStore(run, self.flow)
+        # A written disk is ids and sizes: its chunk list is in the
+        # repository, whatever the disk's size.
+        for disk in ('vda', 'vdb'):
+            written = run.engine.storage.fetch('written_%s' % disk)
+            self.assertEqual({'name', 'size', 'sha256', 'chunk_list',
+                              'chunk_count', 'zero_bytes'},
+                             set(written['record']))
+            self.assertLess(len(json.dumps(written)), 400)
 
     def test_a_failed_upload_reverts_everything(self):
         self.cloud.fail('block_storage.upload_volume_to_image')

@@ -10,6 +10,8 @@ import testtools
 from backup_flows.repository import Repository
 from backup_flows.repository import Secret
 from backup_flows.repository import config as config_mod
+from backup_flows.repository import pack as pack_mod
+from backup_flows.repository import reader
 
 FAST_SCRYPT = {'n': 1 << 10, 'r': 8, 'p': 1}
 PASSPHRASE = 'correct horse battery staple'
@@ -74,6 +76,29 @@ class RepositoryTestCase(testtools.TestCase):
             for name, data in disks.items():
                 session.write_disk(name, io.BytesIO(data))
             return session.commit(server, metadata or {'name': server})
+
+    def disk_chunks(self, repo, backup_id, disk='vda'):
+        """``[(chunk id or None, length)]`` of a disk, from its list."""
+        record, = [d for d in repo.show_backup(backup_id)['disks']
+                   if d['name'] == disk]
+        repo.load_index()
+        return list(reader.disk_chunks(repo, record))
+
+    def damage(self, chunk_id, copy=0, repo=None, name='repo'):
+        """Flip a byte in the middle of copy ``copy`` (0: the one reads
+        prefer) of a chunk of ``repo`` (``self.repo``) in file repository
+        ``name``; return that copy's pack id."""
+        repo = repo or self.repo
+        repo.load_index()
+        pack_id, offset, length, _ = repo.index.locations(chunk_id)[copy]
+        path = os.path.join(self.path(name), *pack_mod.pack_name(
+            pack_id).split('/'))
+        with open(path, 'r+b') as f:
+            f.seek(offset + length // 2)
+            byte = f.read(1)
+            f.seek(offset + length // 2)
+            f.write(bytes([byte[0] ^ 0x20]))
+        return pack_id
 
     def read(self, repo, backup_id, disk):
         return b''.join(repo.read_disk(backup_id, disk))

@@ -12,6 +12,7 @@ from backup_flows import exceptions
 from backup_flows.repository import index as index_mod
 from backup_flows.repository import locks
 from backup_flows.repository import pack as pack_mod
+from backup_flows.repository import reader
 
 from tests.unit.repository import base
 
@@ -48,27 +49,12 @@ class CopiesTest(base.RepositoryTestCase):
 
     def chunk_list(self, backup_id):
         """[(chunk id, offset in the disk, length)] of the stored chunks."""
-        disk = self.repo.show_backup(backup_id)['disks'][0]
         result, offset = [], 0
-        for hex_id, length in disk['chunks']:
-            if hex_id is not None:
-                result.append((bytes.fromhex(hex_id), offset, length))
+        for chunk_id, length in self.disk_chunks(self.repo, backup_id):
+            if chunk_id is not None:
+                result.append((chunk_id, offset, length))
             offset += length
         return result
-
-    def damage(self, chunk_id, copy):
-        """Flip a byte in the middle of copy ``copy`` (0: the one reads
-        prefer) of a chunk; return that copy's pack id."""
-        self.repo.load_index()
-        pack_id, offset, length, _ = self.repo.index.locations(chunk_id)[copy]
-        path = os.path.join(self.path(), *pack_mod.pack_name(
-            pack_id).split('/'))
-        with open(path, 'r+b') as f:
-            f.seek(offset + length // 2)
-            byte = f.read(1)
-            f.seek(offset + length // 2)
-            f.write(bytes([byte[0] ^ 0x20]))
-        return pack_id
 
     def restored(self, backup_id):
         target = os.path.join(self.tmp, 'restored-%s' % backup_id)
@@ -345,15 +331,14 @@ class PruneKeepsTheGoodCopyTest(base.RepositoryTestCase):
         other = self.open_repo(secret=self.secret)
 
         def record(session, with_filler):
-            chunks = []
+            lister = session.chunk_list_writer()
             for piece in pieces:
                 chunk_id, _ = session.store_chunk(piece)
-                chunks.append([chunk_id.hex(), len(piece)])
+                lister.add_chunk(chunk_id, len(piece))
                 if with_filler:
                     session.store_chunk(os.urandom(3000))
-            return {'name': 'vda', 'size': len(data),
-                    'sha256': hashlib.sha256(data).hexdigest(),
-                    'chunks': chunks}
+            return session.disk_from_list(
+                'vda', len(data), hashlib.sha256(data).hexdigest(), lister)
 
         # Backup A's packs hold only its chunks; backup B's (written at the
         # same time) hold the same chunks between unreferenced ones.
@@ -364,7 +349,9 @@ class PruneKeepsTheGoodCopyTest(base.RepositoryTestCase):
             b = two.commit('b')
         chunk_id = repo.keys.chunk_id(pieces[4])
         index = repo.load_index()
-        wanted = {repo.keys.chunk_id(piece) for piece in pieces}
+        wanted = {repo.keys.chunk_id(piece) for piece in pieces} | {
+            c for backup in (a, b) for c, _, _ in reader.disk_ids(
+                repo, repo.show_backup(backup)['disks'][0], set())}
         # A's copy: in a pack without unreferenced chunks.
         damaged, = [loc for loc in index.locations(chunk_id)
                     if all(e[0] in wanted for e in index.packs[loc[0]])]

@@ -36,11 +36,9 @@ class CorruptionTest(base.RepositoryTestCase):
 
     def location(self, backup, disk, nth=0):
         """(pack id, offset, length) of the nth stored chunk of a disk."""
-        document = self.repo.show_backup(self.ids[backup])
-        chunks = [c for d in document['disks'] if d['name'] == disk
-                  for c, _ in d['chunks'] if c is not None]
-        self.repo.load_index()
-        return self.repo.index.lookup(bytes.fromhex(chunks[nth]))[:3]
+        chunks = [c for c, _ in self.disk_chunks(self.repo, self.ids[backup],
+                                                 disk) if c is not None]
+        return self.repo.index.lookup(chunks[nth])[:3]
 
     def assertAffected(self, report, expected):
         """``expected``: {backup key: [disk names]} or None (manifest)."""

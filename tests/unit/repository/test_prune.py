@@ -139,7 +139,9 @@ class CopyTest(base.RepositoryTestCase):
         self.assertEqual(data, self.read(target, backup_id, 'vda'))
         self.assertEqual(b'', self.read(target, backup_id, 'vdb'))
         # Chunk ids differ (keyed in the target) but the disk is the same.
-        self.assertNotEqual(
-            source.show_backup(backup_id)['disks'][0]['chunks'],
-            target.show_backup(backup_id)['disks'][0]['chunks'])
+        self.assertNotEqual(self.disk_chunks(source, backup_id),
+                            self.disk_chunks(target, backup_id))
+        self.assertEqual(
+            [length for _, length in self.disk_chunks(source, backup_id)],
+            [length for _, length in self.disk_chunks(target, backup_id)])
         self.assertTrue(target.check(deep=True)['ok'])

@@ -61,8 +61,10 @@ class RoundTripTest(base.RepositoryTestCase):
         self.assertEqual('m1.small', document['metadata']['flavor'])
         disk = document['disks'][0]
         self.assertEqual(len(data), disk['size'])
-        zero_run = sum(n for chunk_id, n in disk['chunks'] if chunk_id is None)
+        zero_run = sum(n for chunk_id, n in self.disk_chunks(repo, backup_id)
+                       if chunk_id is None)
         self.assertGreater(zero_run, 1 << 20)
+        self.assertEqual(zero_run, disk['zero_bytes'])
 
     def test_dedup_and_insertion_shift(self):
         repo = self.make_repo()

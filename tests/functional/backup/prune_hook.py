@@ -38,7 +38,10 @@ def _open(url):
 def _attempt(url, task):
     with _open(url) as repo:
         documents, _ = repo.load_manifests()
-        would = prune_mod._gc(repo, documents, True, None, time.time(),
+        now = time.time()
+        repo.load_index()
+        referenced, _ = prune_mod._referenced(repo, documents, now)
+        would = prune_mod._gc(repo, referenced, True, None, now,
                               time.monotonic())['packs_deleted']
         try:
             repo.prune()

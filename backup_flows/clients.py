@@ -259,6 +259,13 @@ def connect(cloud=None):
             except sdk_exc.ConfigException as exc:
                 raise exceptions.CloudConfigError(
                     cloud=name or '(default)', reason=str(exc).rstrip('.'))
+            except ks_exc.OptionError as exc:
+                # No clouds.yaml entry and no OS_* variables: keystoneauth
+                # misses what openstacksdk found nowhere.
+                raise exceptions.CloudConfigError(
+                    cloud=name or '(default)', reason='%s (no clouds.yaml '
+                    'entry or OS_* variables give it)'
+                    % str(exc).rstrip('.'))
             _turn_off_keystoneauth_retries(conn.config)
             install_retries(conn.session)
             _connections[name] = conn

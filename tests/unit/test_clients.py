@@ -296,3 +296,21 @@ class TestConnect(testtools.TestCase):
                                   clients.check_cloud, 'unit')
         self.assertLess(time.monotonic() - start, 1)
         self.assertIn('Cloud unit cannot be reached', str(error))
+
+    def test_no_cloud_configured_at_all_is_a_usage_error(self):
+        empty = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                             'clouds.yaml')
+        with open(empty, 'w') as f:
+            f.write('clouds: {}\n')
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_CLIENT_CONFIG_FILE', empty))
+        for name in [n for n in os.environ if n.startswith('OS_')
+                     and n != 'OS_CLIENT_CONFIG_FILE']:
+            self.useFixture(fixtures.EnvironmentVariable(name))
+        error = self.assertRaises(exceptions.CloudConfigError,
+                                  clients.connect)
+        self.assertEqual(exceptions.EXIT_USAGE, error.exit_code)
+        self.assertIn('Cloud (default) is not usable: Auth plugin requires '
+                      'parameters which were not given: auth_url (no '
+                      'clouds.yaml entry or OS_* variables give it)',
+                      str(error))

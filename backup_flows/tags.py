@@ -62,10 +62,9 @@ ROLE_SAFETY_IMAGE = 'safety-image-%s'
 # (job id, role) identifies them.
 JOB_IMAGE_NAME = 'backup-flows-%(job_id)s-%(role)s'
 JOB_IMAGE_NAME_PATTERN = r'^backup-flows-([0-9a-f-]{36})-'
-# A drill's throw-away server (its volumes and images start so) and the
-# read-back set of its root disk, per backup id.
+# A drill's throw-away server (its volumes and images start so), per
+# backup id.
 DRILL_SERVER_NAME = 'drill-%s'
-DRILL_READ_BACK_NAME = 'drill-%s-read-back'
 # The safety set a rollback takes first, per set name (else id).
 SAFETY_SET_NAME = 'safety-before-rollback-%s'
 # The default name of a restored server, per backup id.

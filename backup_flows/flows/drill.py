@@ -1,31 +1,30 @@
-"""Drill flow: restore a backup onto a throw-away server, read its disks
-back through the cloud, compare them with the backup, delete it all.
+"""Drill flow: restore a backup's disks, read them back through the cloud
+and compare them with the backup before any guest can change them, boot a
+throw-away server from them, delete it all.
 
 Shape::
 
     verify-backup-data (optional: the repository check of ``backup verify``)
-    restore (the restore flow as a sub-flow: the server drill-<backup id>)
-    create-drill-root-image → wait-drill-root-captured
-        → wait-drill-root-image-active (root disk of an image-backed
-        server: Nova's createImage of the running server)
+    check-backup, restore-disks (the restore flow's own tasks)
+    read-back-volumes (side by side, per restored volume <d>, still
+        detached): upload-drill-volume-<d> → wait-drill-image-<d>
+    compare-disks (side by side): compare-disk-<d> (the root disk of an
+        image-backed server: the restored image Nova boots from)
+    check-drill-disks (a disk differing fails the drill: no server)
+    create-server → wait-server-active (the restore flow's: the server
+        drill-<backup id> boots from the disks compared)
     delete-drill-server (its volumes survive it and are released)
-    read-back-volumes (side by side, per restored volume <d>):
-        upload-drill-volume-<d> → wait-drill-image-<d>
-    compare-disks (side by side): compare-disk-<d>
-    check-drill-disks (a disk differing fails the drill)
     clean-up (side by side): delete-drill-image-<d>, delete-drill-volume-<d>,
         delete-restored-image-<root>
     report-drill
 
-Store (plain data): ``cloud``, ``job_id``, ``backup_id``,
-``repository_url`` (as for a restore) and ``set_meta`` of the read-back
-root image (a transient snapshot set of the throw-away server). Every
-server, volume and image the drill creates carries its job id and is
-deleted by the revert of the task that created it: a failure or ``job
-abort`` leaves nothing. ``job resume`` of an interrupted drill finishes
-it, its own clean-up tasks included. The flow provides ``result``
-(``{'server_id', 'disks', 'cleaned_up'}``) and, with a repository check,
-``verification``.
+Store (plain data): ``cloud``, ``job_id``, ``backup_id`` and
+``repository_url``, as for a restore. Every server, volume and image the
+drill creates carries its job id and is deleted by the revert of the task
+that created it: a failure or ``job abort`` leaves nothing. ``job resume``
+of an interrupted drill finishes it, its own clean-up tasks included. The
+flow provides ``result`` (``{'server_id', 'disks', 'cleaned_up'}``) and,
+with a repository check, ``verification``.
 """
 
 from taskflow.patterns import linear_flow
@@ -42,21 +41,12 @@ from backup_flows.tasks import volume as volume_tasks
 
 
 def read_back_key(disk):
-    """Store key of the image ``disk`` (a planned restore disk) is read
-    back into."""
+    """Store key of the image ``disk`` (a planned restore disk) is compared
+    through: the restored image itself for the root disk of an
+    image-backed server, a read-back image of each volume."""
     if disk['role'] == tags.ROLE_ROOT_IMAGE:
-        return keys.ROOT_IMAGE_ID
+        return keys.restored_image_key(disk['disk'])
     return keys.read_back_key(disk['disk'])
-
-
-def _read_back_root():
-    return [image_tasks.CreateServerImage(name='create-drill-root-image'),
-            image_tasks.WaitForRootCaptured(
-                name='wait-drill-root-captured',
-                rebind={'image_id': keys.ROOT_IMAGE_ID}),
-            image_tasks.WaitForImageActive(
-                name='wait-drill-root-image-active',
-                rebind={'image_id': keys.ROOT_IMAGE_ID})]
 
 
 def _read_back_volume(disk):
@@ -76,10 +66,10 @@ def _clean_up(disks):
     clean = unordered_flow.Flow('clean-up')
     for disk in disks:
         name = disk['disk']
-        clean.add(image_tasks.DeleteImage(
-            name='delete-drill-image-%s' % name,
-            rebind={'image_id': read_back_key(disk)}))
         if 'volume' in disk:
+            clean.add(image_tasks.DeleteImage(
+                name='delete-drill-image-%s' % name,
+                rebind={'image_id': read_back_key(disk)}))
             clean.add(volume_tasks.DeleteVolume(
                 name='delete-drill-volume-%s' % name,
                 rebind={'volume_id': keys.restored_volume_key(name)}))
@@ -103,13 +93,8 @@ def get_flow(disks, server, verify=None):
     if verify:
         flow.add(verify_flow.verify_task(verify == 'deep',
                                          provides=keys.VERIFICATION))
-    flow.add(restore_flow.get_flow(disks, server))
-    if disks[0]['role'] == tags.ROLE_ROOT_IMAGE:
-        flow.add(*_read_back_root())
+    flow.add(*restore_flow.restore_disks(disks))
     volumes = [disk for disk in disks if 'volume' in disk]
-    flow.add(server_tasks.DeleteServer(
-        name='delete-drill-server',
-        requires=[keys.restored_volume_key(d['disk']) for d in volumes]))
     if volumes:
         flow.add(unordered_flow.Flow('read-back-volumes').add(
             *[_read_back_volume(disk) for disk in volumes]))
@@ -126,6 +111,10 @@ def get_flow(disks, server, verify=None):
         name='check-drill-disks', provides=keys.DRILL_DISKS,
         requires=[keys.compared_key(d['disk']) for d in disks],
         inject={'disk_order': [d['disk'] for d in disks]}))
+    flow.add(*restore_flow.create_server(disks, server))
+    flow.add(server_tasks.DeleteServer(
+        name='delete-drill-server',
+        requires=[keys.restored_volume_key(d['disk']) for d in volumes]))
     flow.add(_clean_up(disks))
     flow.add(drill_tasks.ReportDrill(name='report-drill'))
     return flow

@@ -106,19 +106,19 @@ def _restore_disk(disk):
             name='delete-image-%s' % name, rebind={'image_id': image}))
 
 
-def get_flow(disks, server):
-    """Flow restoring a backup onto a new server.
-
-    :param disks: planned disks, root first: ``{'disk', 'role', 'size',
-        'sha256', 'image': CreateImage spec, 'volume': CreateVolume spec
-        (volumes only)}``; ``role`` is ``root-image``, ``root-volume`` or
-        ``volume``.
-    :param server: CreateServer spec without ``root`` and ``volumes``,
-        which are derived from ``disks``.
-    """
+def restore_disks(disks):
+    """The tasks putting the disks into the cloud, each checked as written:
+    check-backup, then restore-disks (see :func:`get_flow`)."""
     restore = unordered_flow.Flow('restore-disks')
     for disk in disks:
         restore.add(_restore_disk(disk))
+    return [CheckBackup(name='check-backup', inject={'disks': disks}),
+            restore]
+
+
+def create_server(disks, server):
+    """The tasks creating the server from the restored disks:
+    create-server, wait-server-active (see :func:`get_flow`)."""
     root = next(disk for disk in disks
                 if disk['role'] in (tags.ROLE_ROOT_IMAGE,
                                     tags.ROLE_ROOT_VOLUME))
@@ -130,11 +130,23 @@ def get_flow(disks, server):
         volumes=[{'key': keys.restored_volume_key(disk['disk'])}
                  for disk in disks if disk['role'] == tags.ROLE_VOLUME])
     requires = [spec['root']['key']] + [v['key'] for v in spec['volumes']]
+    return [server_tasks.CreateServer(name='create-server',
+                                      inject={'spec': spec},
+                                      requires=requires),
+            server_tasks.WaitForServerActive(name='wait-server-active')]
+
+
+def get_flow(disks, server):
+    """Flow restoring a backup onto a new server.
+
+    :param disks: planned disks, root first: ``{'disk', 'role', 'size',
+        'sha256', 'image': CreateImage spec, 'volume': CreateVolume spec
+        (volumes only)}``; ``role`` is ``root-image``, ``root-volume`` or
+        ``volume``.
+    :param server: CreateServer spec without ``root`` and ``volumes``,
+        which are derived from ``disks``.
+    """
     flow = linear_flow.Flow(keys.FLOW_RESTORE)
-    flow.add(CheckBackup(name='check-backup', inject={'disks': disks}))
-    flow.add(restore)
-    flow.add(server_tasks.CreateServer(name='create-server',
-                                       inject={'spec': spec},
-                                       requires=requires))
-    flow.add(server_tasks.WaitForServerActive(name='wait-server-active'))
+    flow.add(*restore_disks(disks))
+    flow.add(*create_server(disks, server))
     return flow

@@ -1,24 +1,20 @@
 """Restore drills: prove, through the cloud's APIs, that a backup restores.
 
 A drill is one ``backup-drill`` job (see backup_flows.flows.drill): it
-restores a backup onto a throw-away server named ``drill-<backup id>``
-(the restore flow, default mapping), reads every disk of that server back
-through the cloud (Nova's createImage of the root disk, Cinder's upload to
-image of each volume once the server is deleted) and compares each
-disk's size and SHA-256 with the backup's manifest, the root disk with the
-root disk and each restored volume with the disk it was restored from. The
-throw-away server, its volumes and every image are deleted afterwards,
-also when anything failed (the reverts of the tasks that created them); an
+restores a backup's disks into the cloud (the restore flow's tasks, default
+mapping), reads each back through the cloud before any guest runs (the
+restored root image as Glance serves it; each restored volume, still
+detached, through Cinder's upload to image) and compares its size and
+SHA-256 with the backup's manifest; then it boots a throw-away server named
+``drill-<backup id>`` from those disks and waits for it to be ACTIVE. A
+disk that differs fails the drill before the server is created. The
+server, its volumes and every image are deleted afterwards, also when
+anything failed (the reverts of the tasks that created them); an
 interrupted drill is finished by ``job resume`` or undone by ``job
-abort``, both leaving nothing.
-
-A guest that writes to its disks while it boots (journal replay, logs)
-changes them before they are read back: the drill then reports those disks
-as different. Drill servers whose guests leave their disks alone, or disks
-the guest does not mount.
+abort``, both leaving nothing. What a guest writes while it boots (journal
+replay, logs) does not matter: its disks were compared before.
 """
 
-import datetime
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
@@ -67,17 +63,6 @@ def run(backup_id, url=None):
     return _drill(backup_id, url, None)[keys.RESULT]
 
 
-def _read_back_set(backup_id, job_id):
-    """set_meta of the read-back image of the throw-away server's root."""
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    name = tags.DRILL_READ_BACK_NAME % backup_id
-    return {'set_id': uuidutils.generate_uuid(), 'job_id': job_id,
-            'name': name, 'image_name': name, 'server_id': None,
-            'consistency': 'crash', 'requested_consistency': 'crash',
-            'created_at': now.isoformat(), 'expires_at': None,
-            'members': 1}
-
-
 def _drill(backup_id, url, verify_mode):
     """Plan and run the drill job; return the flow's store."""
     url = repository.resolve_url(CONF, url)
@@ -89,8 +74,7 @@ def _drill(backup_id, url, verify_mode):
             repository_url=url)
         job_id = uuidutils.generate_uuid()
         store = {keys.CLOUD: planned['cloud'], keys.JOB_ID: job_id,
-                 keys.BACKUP_ID: backup_id, keys.REPOSITORY_URL: url,
-                 keys.SET_META: _read_back_set(backup_id, job_id)}
+                 keys.BACKUP_ID: backup_id, keys.REPOSITORY_URL: url}
         flow_args = {'disks': planned['disks'], 'server': planned['server'],
                      'verify': verify_mode}
         LOG.info('Drill of backup %s on server %s (job %s)', backup_id,

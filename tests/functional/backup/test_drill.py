@@ -182,8 +182,7 @@ class TestDrillInterrupted(DrillTestCase):
 
     def test_kill_9_then_resume_finishes_and_cleans_up(self):
         backup, _ = self.backed_up_server()
-        job_id = self.kill_drill_before(backup['id'],
-                                        'create-drill-root-image')
+        job_id = self.kill_drill_before(backup['id'], 'delete-drill-server')
 
         rc, out, err = self.cli.run('--format', 'json', 'job', 'resume',
                                     job_id)
@@ -198,8 +197,7 @@ class TestDrillInterrupted(DrillTestCase):
 
     def test_kill_9_then_abort_leaves_nothing(self):
         backup, _ = self.backed_up_server()
-        job_id = self.kill_drill_before(backup['id'],
-                                        'wait-drill-root-captured')
+        job_id = self.kill_drill_before(backup['id'], 'delete-drill-server')
 
         aborted = self.cli.json('job', 'abort', job_id)
 

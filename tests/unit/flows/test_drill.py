@@ -38,21 +38,24 @@ class DrillFlowTestCase(testtools.TestCase):
         self.assertEqual(keys.FLOW_BACKUP_DRILL, flow.name)
         self.assertEqual('verify-backup-data', names[0])
         self.assertTrue(_atoms(flow)['verify-backup-data'].inject['deep'])
-        after = names[names.index('wait-server-active') + 1:]
+        # The disks are read back and compared before the server exists.
+        after = names[names.index('verify-volume-vdb') + 2:]
         self.assertEqual(
-            ['create-drill-root-image', 'wait-drill-root-captured',
-             'wait-drill-root-image-active', 'delete-drill-server',
-             'upload-drill-volume-vdb', 'wait-drill-image-vdb',
+            ['upload-drill-volume-vdb', 'wait-drill-image-vdb',
              'compare-disk-vda', 'compare-disk-vdb', 'check-drill-disks',
-             'delete-drill-image-vda', 'delete-restored-image-vda',
-             'delete-drill-image-vdb', 'delete-drill-volume-vdb',
-             'report-drill'], after)
+             'create-server', 'wait-server-active', 'delete-drill-server',
+             'delete-restored-image-vda', 'delete-drill-image-vdb',
+             'delete-drill-volume-vdb', 'report-drill'], after)
+        self.assertEqual('check-backup', names[1])
         self.assertEqual(len(names), len(set(names)))
+        # The root disk is compared as Nova boots it: the restored image.
+        self.assertEqual('image_vda', _atoms(flow)[
+            'compare-disk-vda'].rebind['image_id'])
 
     def test_requires_only_plain_store_keys_provides_the_result(self):
         flow = drill.get_flow(IMAGE_BACKED, SERVER, verify='quick')
-        self.assertEqual({'cloud', 'job_id', 'backup_id', 'repository_url',
-                          'set_meta'}, set(flow.requires))
+        self.assertEqual({'cloud', 'job_id', 'backup_id', 'repository_url'},
+                         set(flow.requires))
         provided = {key for atom in flowutils.atoms(flow)
                     for key in atom.provides}
         self.assertLessEqual({keys.RESULT, keys.VERIFICATION}, provided)
@@ -64,7 +67,6 @@ class DrillFlowTestCase(testtools.TestCase):
     def test_boot_volume_server_reads_its_root_volume_back(self):
         flow = drill.get_flow(BOOT_VOLUME, SERVER)
         atoms = _atoms(flow)
-        self.assertNotIn('create-drill-root-image', atoms)
         self.assertEqual({'volume_vda'},
                          set(atoms['delete-drill-server'].requires) -
                          {'cloud', 'server_id'})
@@ -77,8 +79,7 @@ class DrillFlowTestCase(testtools.TestCase):
     def test_clean_up_deletes_what_the_drill_created(self):
         atoms = _atoms(drill.get_flow(IMAGE_BACKED, SERVER))
         self.assertEqual(
-            {'delete-drill-image-vda': {'image_id': keys.ROOT_IMAGE_ID},
-             'delete-restored-image-vda': {'image_id': 'image_vda'},
+            {'delete-restored-image-vda': {'image_id': 'image_vda'},
              'delete-drill-image-vdb': {'image_id': 'drill_image_vdb'},
              'delete-drill-volume-vdb': {'volume_id': 'volume_vdb'}},
             {name: {k: v for k, v in atoms[name].rebind.items()
@@ -91,7 +92,7 @@ class DrillFlowTestCase(testtools.TestCase):
         atoms = _atoms(drill.get_flow(IMAGE_BACKED, SERVER))
         for name in ('create-image-vda', 'create-image-vdb',
                      'create-volume-vdb', 'create-server',
-                     'create-drill-root-image', 'upload-drill-volume-vdb'):
+                     'upload-drill-volume-vdb'):
             self.assertTrue(hasattr(type(atoms[name]).revert, '__wrapped__'),
                             name)
 

@@ -38,10 +38,10 @@ class DrillTestCase(testtools.TestCase):
         self.assertEqual(keys.FLOW_BACKUP_DRILL, name)
         self.assertEqual('quick', args['verify'])
         self.assertEqual('drill-b1', self.plan.call_args[1]['server_name'])
-        self.assertEqual(store[keys.JOB_ID],
-                         store[keys.SET_META]['job_id'])
-        self.assertTrue(store[keys.SET_META]['image_name'].startswith(
-            'drill-b1'))
+        self.assertEqual({keys.CLOUD, keys.JOB_ID, keys.BACKUP_ID,
+                          keys.REPOSITORY_URL}, set(store))
+        self.assertEqual(self.run_flow.call_args[1]['job_id'],
+                         store[keys.JOB_ID])
 
     def test_differences_fail_the_drill_with_its_message(self):
         self.run_flow.side_effect = exceptions.DrillDisksDiffer(

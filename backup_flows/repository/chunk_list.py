@@ -96,15 +96,18 @@ class _Level:
         self.data = bytearray(MAGIC)
         self.entries = self.length = self.count = 0
 
-    def add(self, kind, length, count, entry_id):
+    def add(self, kind, length, count=0, entry_id=None):
+        """Append an entry; return whether the object ends after it."""
         self.data.append(kind)
         self.data += _varint(length)
         if kind == LIST:
             self.data += _varint(count)
-        self.data += entry_id
         self.entries += 1
         self.length += length
         self.count += count
+        if entry_id is None:
+            return self.entries >= MAX_ENTRIES
+        self.data += entry_id
         return (self.entries >= MAX_ENTRIES or
                 int.from_bytes(entry_id[:2], 'big') < _CUT_BELOW)
 
@@ -135,13 +138,8 @@ class ListWriter:
 
     def _flush_zeros(self):
         if self._zeros:
-            level = self._levels[0]
-            level.data.append(ZERO)
-            level.data += _varint(self._zeros)
-            level.entries += 1
-            level.length += self._zeros
-            self._zeros = 0
-            if level.entries >= MAX_ENTRIES:
+            zeros, self._zeros = self._zeros, 0
+            if self._levels[0].add(ZERO, zeros):
                 self._end(0)
 
     def _end(self, depth):

@@ -259,13 +259,15 @@ def _referenced(repo, documents, now):
     :raises RepositoryCorrupted: an older backup's list is unreadable.
     """
     referenced, errors = check.referenced_chunks(repo, documents)
+    if not errors:
+        return referenced, True
     cutoff = now - repo.settings.prune_grace
     stored = {name[len(manifest_mod.PREFIX):]: modified for name, _, modified
               in repo.backend.list_modified(manifest_mod.PREFIX)}
     old = ['%s disk %s (%s)' % (backup_id, disk, exc)
            for (backup_id, disk), exc in sorted(errors.items())
            if not is_young(stored.get(backup_id), cutoff)]
-    if errors and not old:
+    if not old:
         LOG.warning('Chunk lists of backups just written are not listed yet '
                     '(%s); nothing is deleted until a later prune reads them',
                     ', '.join(sorted({key[0] for key in errors})))

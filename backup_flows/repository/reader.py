@@ -108,6 +108,15 @@ def _list_loader(repo):
     return load
 
 
+def _as_chunk_errors(entries):
+    """Pass ``entries`` through, a malformed list as a ChunkError."""
+    try:
+        yield from entries
+    except chunk_list.ChunkListError as exc:
+        raise ChunkError(exc.chunk_id, exc.reason, exc.offset,
+                         kind='chunk list')
+
+
 def disk_chunks(repo, disk):
     """Yield ``(chunk_id_or_None, length)`` of a disk record in order
     (``None``: a zero run), from its chunk list objects (manifest version
@@ -119,13 +128,8 @@ def disk_chunks(repo, disk):
         for hex_id, length in disk['chunks']:
             yield (None if hex_id is None else bytes.fromhex(hex_id)), length
         return
-    try:
-        yield from chunk_list.iter_chunks(
-            _list_loader(repo), bytes.fromhex(disk['chunk_list']),
-            disk['size'])
-    except chunk_list.ChunkListError as exc:
-        raise ChunkError(exc.chunk_id, exc.reason, exc.offset,
-                         kind='chunk list')
+    yield from _as_chunk_errors(chunk_list.iter_chunks(
+        _list_loader(repo), bytes.fromhex(disk['chunk_list']), disk['size']))
 
 
 def disk_ids(repo, disk, seen):
@@ -140,12 +144,8 @@ def disk_ids(repo, disk, seen):
             if hex_id is not None:
                 yield bytes.fromhex(hex_id), length, False
         return
-    try:
-        yield from chunk_list.iter_ids(
-            _list_loader(repo), bytes.fromhex(disk['chunk_list']), seen)
-    except chunk_list.ChunkListError as exc:
-        raise ChunkError(exc.chunk_id, exc.reason, exc.offset,
-                         kind='chunk list')
+    yield from _as_chunk_errors(chunk_list.iter_ids(
+        _list_loader(repo), bytes.fromhex(disk['chunk_list']), seen))
 
 
 def record_damage(repo):

@@ -149,7 +149,7 @@ def run(repo):
     with repo.lock(locks.EXCLUSIVE) as lock:
         documents, manifest_errors = repo.load_manifests()
         index = repo.load_index()
-        referenced, _ = check.referenced_chunks(repo, documents)
+        referenced, list_errors = check.referenced_chunks(repo, documents)
         found = check.scan(repo, index, referenced, deep=True)
         bad = check.bad_chunks(index, referenced, found['copies'])
         drop = {k: r for k, r in found['copies'].items() if k[1] not in bad}
@@ -167,7 +167,6 @@ def run(repo):
         listed = {pack_mod.pack_id_from_name(name)
                   for name, _ in repo.backend.list(pack_mod.PREFIX)}
         unreferenced = listed - set(check.copies_by_pack(index, referenced))
-        list_errors = check.referenced_chunks(repo, documents)[1]
         affected = check.affected_backups(repo, documents, bad,
                                           manifest_errors, list_errors)
     report = {

@@ -161,15 +161,12 @@ class BackupWriter:
             self._store(chunk_id, stored, length)
             lister.add_chunk(chunk_id, length)
 
-    def _store_list(self, data):
-        chunk_id, stored = self._prepare(data)
-        self._store(chunk_id, stored, len(data))
-        return chunk_id
-
     def chunk_list_writer(self):
         """A :class:`chunk_list.ListWriter` storing its list objects in
-        this session; give it to :meth:`disk_from_list` when done."""
-        return chunk_list.ListWriter(self._store_list)
+        this session (as chunks); give it to :meth:`disk_from_list` when
+        done."""
+        return chunk_list.ListWriter(
+            lambda data: self.store_chunk(data)[0])
 
     @staticmethod
     def disk_from_list(name, size, sha256, lister):

@@ -33,6 +33,14 @@ class InvalidInput(BackupFlowsError):
     exit_code = EXIT_USAGE
 
 
+class PolicyNotAuthorized(BackupFlowsError):
+    """The policy refused the action; the API answers ``http_status``."""
+
+    msg_fmt = 'Policy does not allow %(action)s to be performed.'
+    exit_code = EXIT_USAGE
+    http_status = 403
+
+
 class NotFound(BackupFlowsError):
     msg_fmt = '%(kind)s %(ident)s not found.'
     exit_code = EXIT_USAGE
@@ -108,6 +116,25 @@ class JobTaken(BackupFlowsError):
     msg_fmt = ('Job %(job_id)s is taken: process %(pid)s on %(host)s runs '
                'it')
     exit_code = EXIT_FAILED
+
+
+class JobboardUnavailable(BackupFlowsError):
+    msg_fmt = ('The jobboard %(board)s (%(backend)s at %(where)s) cannot be '
+               'used: %(reason)s. Check the [jobboard] options and that the '
+               'server runs')
+
+
+class JobGaveUp(BackupFlowsError):
+    msg_fmt = ('Job %(job_id)s was given up: %(reason)s. Revert it with '
+               '"backup-flows-manage job abort %(job_id)s" or remove what it '
+               'left with "backup-flows-manage job cleanup"')
+
+
+class JobNotWaitedFor(BackupFlowsError):
+    msg_fmt = ('Stopped waiting for job %(job_id)s; it goes on on the '
+               'conductors: "backup-flows-manage job show %(job_id)s" shows '
+               'how it ends')
+    exit_code = 130
 
 
 class ResourceTimeout(BackupFlowsError):
@@ -230,3 +257,33 @@ class RootCaptureFailed(BackupFlowsError):
 class SafetySetFailed(BackupFlowsError):
     msg_fmt = ('The safety set of server %(server)s could not be taken, so '
                'nothing was rolled back: %(reason)s')
+
+
+class DatabaseError(BackupFlowsError):
+    msg_fmt = ('The service database %(url)s cannot be used: %(reason)s. '
+               'Check [database] connection.')
+
+
+class CatalogEntryNotFound(NotFound):
+    msg_fmt = '%(kind)s %(ident)s not found.'
+
+
+class CatalogEntryExists(BackupFlowsError):
+    msg_fmt = '%(kind)s %(ident)s already exists.'
+    exit_code = EXIT_USAGE
+
+
+class CatalogStatusConflict(BackupFlowsError):
+    msg_fmt = ('%(kind)s %(ident)s is %(status)s; this needs one of: '
+               '%(expected)s.')
+    exit_code = EXIT_USAGE
+
+
+class InvalidMarker(InvalidInput):
+    msg_fmt = ('Invalid marker %(marker)s: no %(kind)s with this id in this '
+               'listing; give the id of the last item of the previous page.')
+
+
+class TrustReferenceNotFound(NotFound):
+    msg_fmt = ('Trust reference %(ref_id)s not found: its last holder '
+               'released it; get or create the reference again.')

@@ -13,9 +13,10 @@ FLOWS = 'backup_flows.flows'
 QUIESCE = 'backup_flows.quiesce'
 EXPORTERS = 'backup_flows.exporters'
 STORAGE = 'backup_flows.storage'
+JOBBOARDS = 'backup_flows.jobboards'
 
 _KINDS = {FLOWS: 'Flow', QUIESCE: 'Quiesce', EXPORTERS: 'Exporter',
-          STORAGE: 'Storage'}
+          STORAGE: 'Storage', JOBBOARDS: 'Jobboard'}
 
 
 def available(namespace):

@@ -22,6 +22,7 @@ from backup_flows import exceptions
 from backup_flows import operations
 from backup_flows.cmd import backup
 from backup_flows.cmd import common
+from backup_flows.cmd import db
 from backup_flows.cmd import job
 from backup_flows.cmd import progress
 from backup_flows.cmd import repository
@@ -33,6 +34,7 @@ LOG = logging.getLogger(__name__)
 
 CATEGORIES = {
     'backup': backup.BackupCommands,
+    'db': db.DbCommands,
     'flow': job.FlowCommands,
     'job': job.JobCommands,
     'repository': repository.RepositoryCommands,

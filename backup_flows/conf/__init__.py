@@ -6,17 +6,20 @@ Every option group lives in its own module with ``register_opts(conf)`` and
 
 from oslo_config import cfg
 
+from backup_flows.conf import api
 from backup_flows.conf import backup
 from backup_flows.conf import cloud
+from backup_flows.conf import database
 from backup_flows.conf import default
 from backup_flows.conf import engine
 from backup_flows.conf import fault_injection
+from backup_flows.conf import jobboard
 from backup_flows.conf import repository
 
 CONF = cfg.CONF
 
 OPTION_MODULES = (default, engine, repository, backup, cloud,
-                  fault_injection)
+                  fault_injection, jobboard, database, api)
 
 
 def register_opts(conf):

@@ -8,6 +8,14 @@ engine_group = cfg.OptGroup(
     help='How TaskFlow flows are run and where their state is persisted.')
 
 engine_opts = [
+    cfg.StrOpt('mode',
+               default='embedded',
+               choices=[('embedded', 'The command runs the flow in its own '
+                                     'process.'),
+                        ('jobboard', 'The command posts the flow as a job to '
+                                     'the [jobboard] and waits while a '
+                                     'backup-flows-conductor runs it.')],
+               help='Where the admin CLI runs the jobs it starts.'),
     cfg.StrOpt('persistence_connection',
                secret=True,
                help='SQLAlchemy URL of the flow persistence database. '

@@ -29,6 +29,7 @@ from backup_flows import faults
 from backup_flows import plugins
 from backup_flows.engine import jobs
 from backup_flows.engine import persistence
+from backup_flows.engine import posting
 from backup_flows.engine.jobs import INTERRUPTED  # noqa: F401 (engine API)
 from backup_flows.engine.jobs import RESUMABLE_STATES
 from backup_flows.engine.jobs import Job
@@ -99,22 +100,10 @@ def _shared_executor():
         return _executor
 
 
-def run_flow(flow_name, flow_args, store, job_id=None):
-    """Run a flow to completion as a new job and return its job id and store.
-
-    The job is saved in TaskFlow's own format: the flow's factory (the
-    ``get_flow`` function of the plugin) and its arguments are recorded with
-    ``taskflow.engines.save_factory_details``, and the store is persisted by
-    the engine, so ``taskflow.engines.load_from_detail`` rebuilds the job in
-    any process.
-
-    :param flow_name: plugin name in the ``backup_flows.flows`` namespace.
-    :param flow_args: plain keyword arguments of the flow's factory.
-    :param store: plain initial values of the flow store.
-    :raises: BackupFlowsError subclasses; the flow has been reverted.
-    """
-    backend = persistence.get_backend()
-    job_id = job_id or uuidutils.generate_uuid()
+def _new_job(flow_name, flow_args, job_id):
+    """(flow, book, flow detail) of a new job, saved in TaskFlow's format:
+    the factory and its arguments as ``save_factory_details`` records
+    them."""
     factory = plugins.load_flow_factory(flow_name)
     flow = _with_injected_failure(factory(**flow_args))
     book = models.LogBook(flow_name, uuid=job_id)
@@ -123,6 +112,30 @@ def run_flow(flow_name, flow_args, store, job_id=None):
     taskflow.engines.save_factory_details(flow_detail, factory, [],
                                           flow_args)
     book.add(flow_detail)
+    return flow, book, flow_detail
+
+
+def run_flow(flow_name, flow_args, store, job_id=None):
+    """Run a flow to completion as a new job and return its job id and store.
+
+    The job is saved in TaskFlow's own format: the flow's factory (the
+    ``get_flow`` function of the plugin) and its arguments are recorded with
+    ``taskflow.engines.save_factory_details``, and the store is persisted by
+    the engine, so ``taskflow.engines.load_from_detail`` rebuilds the job in
+    any process. With ``[engine] mode = jobboard`` the job is posted to the
+    jobboard instead and this waits while a conductor runs it.
+
+    :param flow_name: plugin name in the ``backup_flows.flows`` namespace.
+    :param flow_args: plain keyword arguments of the flow's factory.
+    :param store: plain initial values of the flow store.
+    :raises: BackupFlowsError subclasses; the flow has been reverted.
+    """
+    job_id = job_id or uuidutils.generate_uuid()
+    if CONF.engine.mode == 'jobboard':
+        post_flow(flow_name, flow_args, store, job_id=job_id)
+        return job_id, posting.wait_for_job(job_id)
+    backend = persistence.get_backend()
+    flow, book, flow_detail = _new_job(flow_name, flow_args, job_id)
     owner = jobs.owner()
     if not persistence.claim(backend, job_id, owner):
         raise _taken(backend, job_id)
@@ -132,6 +145,29 @@ def run_flow(flow_name, flow_args, store, job_id=None):
         engine = _load_engine(flow, flow_detail, book, backend, store=store)
         LOG.info('Job %s (%s) started', job_id, flow_name)
         return job_id, _run(engine, backend, flow_detail, flow_name)
+
+
+def post_flow(flow_name, flow_args, store, job_id=None):
+    """Post a flow as a new job to the jobboard and return its id at once.
+
+    The job is saved as :func:`run_flow` saves it (a conductor rebuilds it
+    from the factory details); its initial store travels in the posting's
+    details, as TaskFlow's conductors expect.
+    """
+    job_id = job_id or uuidutils.generate_uuid()
+    backend = persistence.get_backend()
+    _, book, flow_detail = _new_job(flow_name, flow_args, job_id)
+    flow_detail.meta['posted_at'] = jobs.now()
+    with contextlib.closing(backend.get_connection()) as conn:
+        conn.save_logbook(book)
+    try:
+        posting.post(backend, book, flow_name, store)
+    except BaseException:
+        # a job no conductor will ever see must not be listed
+        persistence.delete_jobs(backend, [job_id])
+        raise
+    LOG.info('Job %s (%s) posted to the jobboard', job_id, flow_name)
+    return job_id
 
 
 def _taken(backend, job_id):
@@ -202,11 +238,12 @@ def _take_over(backend, job, refusal, verb):
     return owner
 
 
-def _reload(job_id, refusal, verb, stamp):
-    """(job, backend, engine, flow, owner) of an interrupted
+def _reload(job_id, refusal, verb, stamp, store=None):
+    """(job, backend, engine, flow, owner) of an interrupted (or posted)
     job, claimed by this process (its meta ``stamp`` set); raises
     ``refusal`` for a job that is not interrupted, JobTaken for one that
-    another process runs or has just claimed."""
+    another process runs or has just claimed. ``store``: the initial
+    store of a posted job, from its posting."""
     backend = persistence.get_backend()
     owner = _take_over(backend, get_job(job_id), refusal, verb)
     try:
@@ -219,7 +256,8 @@ def _reload(job_id, refusal, verb, stamp):
             raise _refusal(refusal, job_id, job.raw_state, verb)
         flow = _rebuild_flow(job)
         jobs.save_meta(backend, job.flow_detail, **{stamp: jobs.now()})
-        engine = _load_engine(flow, job.flow_detail, book, backend)
+        engine = _load_engine(flow, job.flow_detail, book, backend,
+                              store=store)
     except BaseException:
         persistence.release(backend, job_id, owner)
         raise
@@ -301,6 +339,8 @@ def _interrupted_atoms(flow_detail):
 
 
 def _run(engine, backend, flow_detail, flow_name):
+    """Run ``engine`` to its end; its store, or None if it was suspended
+    (a conductor lost its claim or is stopping: the job is resumed)."""
     try:
         engine.run()
     except KeyboardInterrupt:
@@ -309,21 +349,30 @@ def _run(engine, backend, flow_detail, flow_name):
     except Exception as exc:
         cause = _root_cause(exc)
         failed = failed_reverts(flow_detail)
-        jobs.save_meta(backend, flow_detail, error=str(cause),
-                   failed_reverts=failed)
         LOG.debug('Job %s (%s) failed', flow_detail.uuid, flow_name,
                   exc_info=True)
         if failed:
-            raise exceptions.FlowRevertIncomplete(
+            raised = exceptions.FlowRevertIncomplete(
                 flow=flow_name, job_id=flow_detail.uuid, reason=cause,
                 failed=', '.join(sorted(failed)))
-        if isinstance(cause, exceptions.BackupFlowsError):
-            raise cause
-        raise exceptions.FlowFailed(flow=flow_name, job_id=flow_detail.uuid,
-                                    reason=cause)
+        elif isinstance(cause, exceptions.BackupFlowsError):
+            raised = cause
+        else:
+            raised = exceptions.FlowFailed(flow=flow_name,
+                                           job_id=flow_detail.uuid,
+                                           reason=cause)
+        # ``failure``: what a caller waiting for a posted job raises
+        jobs.save_meta(backend, flow_detail, error=str(cause),
+                       failed_reverts=failed, ended_at=jobs.now(),
+                       failure={'message': str(raised),
+                                'exit_code': raised.exit_code})
+        raise raised
+    if engine.storage.get_flow_state() == states.SUSPENDED:
+        LOG.info('Job %s (%s) suspended', flow_detail.uuid, flow_name)
+        return None
     cleanups = failed_cleanups(flow_detail)
-    jobs.save_meta(backend, flow_detail, error=None,
-                   failed_cleanups=cleanups)
+    jobs.save_meta(backend, flow_detail, error=None, failure=None,
+                   failed_cleanups=cleanups, ended_at=jobs.now())
     if cleanups:
         LOG.warning('Job %s (%s) finished; cleanup incomplete (%s): run '
                     '`backup-flows-manage job cleanup`', flow_detail.uuid,

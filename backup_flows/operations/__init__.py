@@ -12,3 +12,12 @@ def add_listener_factory(factory):
     every job this process runs (the CLI's progress lines); returns a
     function that stops it."""
     return engine.add_listener_factory(factory)
+
+
+def conductor(name):
+    """A context manager giving a conductor named ``name`` on the
+    configured jobboard, connected for the ``with`` block."""
+    # imported here: only the conductor service needs a jobboard client
+    from backup_flows.engine import conductors
+
+    return conductors.connected(name)

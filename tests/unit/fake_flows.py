@@ -36,8 +36,12 @@ class Step(base.BackupFlowsTask):
     def execute(self, journal, fail_at=None):
         _journal(journal, 'execute ' + self.name)
         if self.name == os.environ.get('TOY_BLOCK_AT'):
-            # Stay here until the test kills the process.
+            # Stay here until the test kills the process (or creates the
+            # file TOY_RELEASE names).
+            release = os.environ.get('TOY_RELEASE')
             for _ in range(600):
+                if release and os.path.exists(release):
+                    break
                 time.sleep(0.1)
         if self.name == fail_at:
             raise RuntimeError('step %s failed' % self.name)

@@ -35,7 +35,7 @@ RABBIT_VHOST = 'minicloud'
 TRANSPORT = 'rabbit://guest:guest@127.0.0.1:5672/' + RABBIT_VHOST
 REGION = 'RegionOne'
 DEB_PACKAGES = {'qemu-img': 'qemu-utils', 'psql': 'postgresql-client',
-                'mysql': 'mariadb-client'}
+                'mysql': 'mariadb-client', 'redis-server': 'redis-server'}
 BASE_IMAGE_MIB = 64
 SMALL_VOLUME_TYPE = 'minicloud-small'
 SMALL_VOLUME_MIB = 64

@@ -18,7 +18,8 @@ RABBIT_ENV = {'RABBITMQ_NODE_IP_ADDRESS': paths.HOST,
 
 def ensure_packages(s):
     """Install missing Debian packages; start PostgreSQL, MariaDB, RabbitMQ
-    when they do not answer."""
+    and Redis (the jobboard of backup-flows' conductors) when they do not
+    answer."""
     missing = [pkg for exe, pkg in paths.DEB_PACKAGES.items()
                if not shutil.which(exe)]
     if missing:
@@ -37,6 +38,10 @@ def ensure_packages(s):
     if not util.tcp_open(3306):
         util.say('MariaDB does not answer on 3306: starting it')
         procs.run(s, ['/etc/init.d/mariadb', 'start'], 'infra')
+    if not util.tcp_open(6379):
+        util.say('Redis does not answer on 6379: starting it')
+        procs.run(s, ['redis-server', '--daemonize', 'yes', '--bind',
+                      paths.HOST, '--port', '6379', '--save', ''], 'infra')
     if not util.tcp_open(5672):
         util.say('RabbitMQ does not answer on 5672: starting it')
         procs.run(s, ['rabbitmq-server', '-detached'], 'infra',

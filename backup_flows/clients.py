@@ -22,6 +22,7 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 import openstack
 from openstack import exceptions as sdk_exc
+import openstack.connection
 from oslo_log import log as logging
 from urllib3 import exceptions as urllib3_exc
 from urllib3.util import retry as urllib3_retry
@@ -240,6 +241,20 @@ def cloud_name(cloud=None):
     return cloud or CONF.os_cloud or None
 
 
+def trust_ref(trust_id):
+    """The credentials reference of a job acting through a Keystone trust:
+    what goes into its store instead of a clouds.yaml name."""
+    return {'trust_id': trust_id}
+
+
+def cloud_label(cloud=None):
+    """How a manifest or a message names the cloud acted on: the
+    clouds.yaml name, or "trust" for a credentials reference."""
+    if isinstance(cloud, dict):
+        return 'trust'
+    return resolved_cloud(cloud)
+
+
 def resolved_cloud(cloud=None):
     """The name of the cloud acted on, as recorded in a job's store so that
     whoever resumes the job acts on the same cloud: the argument,
@@ -249,7 +264,10 @@ def resolved_cloud(cloud=None):
 
 
 def connect(cloud=None):
-    """Return a cached openstacksdk Connection for the named cloud."""
+    """Return a cached openstacksdk Connection for the named cloud, or for
+    a credentials reference (:func:`trust_ref`)."""
+    if isinstance(cloud, dict):
+        return _connect_with_trust(cloud['trust_id'])
     name = cloud_name(cloud)
     with _lock:
         conn = _connections.get(name)
@@ -272,6 +290,49 @@ def connect(cloud=None):
         return conn
 
 
+def trustee_session(trust_id=None):
+    """A keystoneauth session of the ``[trustee]`` service user: scoped to
+    ``trust_id``'s project (acting as its trustor), or unscoped."""
+    from keystoneauth1 import loading as ks_loading
+
+    extra = {'trust_id': trust_id} if trust_id else {}
+    try:
+        auth = ks_loading.load_auth_from_conf_options(CONF, 'trustee',
+                                                      **extra)
+    except ks_exc.ClientException as exc:
+        raise exceptions.CloudConfigError(cloud='[trustee]', reason=exc)
+    if auth is None:
+        raise exceptions.CloudConfigError(
+            cloud='[trustee]', reason='no auth_type is set (the service '
+            'user acting through trusts is not configured)')
+    session = ks_loading.load_session_from_conf_options(CONF, 'trustee',
+                                                        auth=auth)
+    install_retries(session)
+    return session
+
+
+def _connect_with_trust(trust_id):
+    key = 'trust:' + trust_id
+    with _lock:
+        conn = _connections.get(key)
+        if conn is None:
+            conn = openstack.connection.Connection(
+                session=trustee_session(trust_id),
+                region_name=CONF.trustee.region_name,
+                interface=CONF.trustee.interface)
+            _turn_off_keystoneauth_retries(conn.config)
+            _connections[key] = conn
+        return conn
+
+
+def user_session(auth_plugin):
+    """A keystoneauth session acting with a caller's own token (the
+    ``keystone.token_auth`` plugin keystonemiddleware gives the API)."""
+    session = ks_session.Session(auth=auth_plugin)
+    install_retries(session)
+    return session
+
+
 def check_cloud(cloud=None):
     """Authenticate now, turning failures into one clear error.
 
@@ -279,7 +340,8 @@ def check_cloud(cloud=None):
     once, so that a wrong or unreachable cloud fails the command at once
     rather than after every retry.
     """
-    name = cloud_name(cloud) or '(default)'
+    name = ('trust %s' % cloud['trust_id'] if isinstance(cloud, dict)
+            else cloud_name(cloud) or '(default)')
     conn = connect(cloud)
     try:
         with tried_once():

@@ -118,6 +118,11 @@ class JobTaken(BackupFlowsError):
     exit_code = EXIT_FAILED
 
 
+class TrustNotAllowed(BackupFlowsError):
+    msg_fmt = 'Keystone refused the trust this operation needs: %(reason)s'
+    exit_code = EXIT_USAGE
+
+
 class JobboardUnavailable(BackupFlowsError):
     msg_fmt = ('The jobboard %(board)s (%(backend)s at %(where)s) cannot be '
                'used: %(reason)s. Check the [jobboard] options and that the '

@@ -71,6 +71,7 @@ DEFAULT_CODES = {
 EXCEPTION_ERRORS = {
     exceptions.InvalidInput: (400, 'backup_flows.invalid_input'),
     exceptions.PolicyNotAuthorized: (403, POLICY_FORBIDDEN),
+    exceptions.TrustNotAllowed: (403, 'backup_flows.trust.not_allowed'),
     exceptions.NotFound: (404, 'backup_flows.not_found'),
     exceptions.CatalogEntryExists: (409, 'backup_flows.catalog.exists'),
     exceptions.CatalogStatusConflict: (409,

@@ -13,6 +13,9 @@ import webob.exc
 
 from backup_flows.api import errors
 from backup_flows.api import util
+from backup_flows.api.handlers import backups
+from backup_flows.api.handlers import jobs
+from backup_flows.api.handlers import restores
 from backup_flows.api.handlers import root
 
 # Paths served without a token: the version document, so that a client
@@ -29,6 +32,26 @@ ROUTE_DECLARATIONS = {
     },
     '': {
         'GET': root.home,
+    },
+    '/v1/backups': {
+        'GET': backups.list_backups,
+        'POST': backups.create_backup,
+    },
+    '/v1/backups/{backup_id}': {
+        'GET': backups.show_backup,
+    },
+    '/v1/restores': {
+        'GET': restores.list_restores,
+        'POST': restores.create_restore,
+    },
+    '/v1/restores/{restore_id}': {
+        'GET': restores.show_restore,
+    },
+    '/v1/jobs': {
+        'GET': jobs.list_jobs,
+    },
+    '/v1/jobs/{job_id}': {
+        'GET': jobs.show_job,
     },
 }
 

@@ -21,6 +21,7 @@ from backup_flows import conf as bf_conf
 from backup_flows import exceptions
 from backup_flows import operations
 from backup_flows.cmd import backup
+from backup_flows.cmd import catalog
 from backup_flows.cmd import common
 from backup_flows.cmd import db
 from backup_flows.cmd import job
@@ -34,6 +35,7 @@ LOG = logging.getLogger(__name__)
 
 CATEGORIES = {
     'backup': backup.BackupCommands,
+    'catalog': catalog.CatalogCommands,
     'db': db.DbCommands,
     'flow': job.FlowCommands,
     'job': job.JobCommands,

@@ -15,11 +15,12 @@ from backup_flows.conf import engine
 from backup_flows.conf import fault_injection
 from backup_flows.conf import jobboard
 from backup_flows.conf import repository
+from backup_flows.conf import trustee
 
 CONF = cfg.CONF
 
 OPTION_MODULES = (default, engine, repository, backup, cloud,
-                  fault_injection, jobboard, database, api)
+                  fault_injection, jobboard, database, api, trustee)
 
 
 def register_opts(conf):

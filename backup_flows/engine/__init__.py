@@ -170,6 +170,12 @@ def post_flow(flow_name, flow_args, store, job_id=None):
     return job_id
 
 
+def stored_values(job):
+    """The store of a job that succeeded (``run_flow``'s second value),
+    read from its persisted state."""
+    return posting.stored_values(job.flow_detail)
+
+
 def _taken(backend, job_id):
     claim = persistence.read_claim(backend, job_id) or {}
     return exceptions.JobTaken(job_id=job_id, host=claim.get('host', '?'),

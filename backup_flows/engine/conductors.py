@@ -86,9 +86,12 @@ def run_posted_job(job_id, store, started=lambda engine: True):
 
 class Conductor(impl_nonblocking.NonBlockingConductor):
     """Runs jobs of the board, at most ``max_simultaneous_jobs`` at once,
-    keeping each claim alive while its job runs."""
+    keeping each claim alive while its job runs. ``on_job_end(job_id)``
+    is called once a job ended (or was given up) and left the board."""
 
-    def __init__(self, name, board, persistence, conf=CONF):
+    def __init__(self, name, board, persistence, conf=CONF,
+                 on_job_end=None):
+        self._on_job_end = on_job_end
         super().__init__(
             name, board, persistence=persistence, engine=conf.engine.engine,
             wait_timeout=conf.conductor.wait_timeout,
@@ -104,8 +107,7 @@ class Conductor(impl_nonblocking.NonBlockingConductor):
         renewer.start()
         try:
             return run_posted_job(
-                (job.details or {}).get('flow_uuid') or job.book_uuid,
-                (job.details or {}).get('store') or {},
+                _job_id(job), (job.details or {}).get('store') or {},
                 started=lambda engine: self._started(job, engine))
         finally:
             done.set()
@@ -167,14 +169,25 @@ class Conductor(impl_nonblocking.NonBlockingConductor):
         except (tf_exc.JobFailure, tf_exc.NotFound):
             # no longer ours (the claim expired): its new owner decides
             LOG.warning('Could not %s job %s', outcome, job, exc_info=True)
+            outcome = ABANDON
+        try:
+            if outcome != ABANDON and self._on_job_end is not None:
+                self._on_job_end(_job_id(job))
+        except Exception:
+            LOG.exception('Recording the end of job %s failed', job)
         finally:
             self._dispatched.discard(fut)
 
 
+def _job_id(posting):
+    """The id of the job (its logbook and flow detail) a posting names."""
+    return (posting.details or {}).get('flow_uuid') or posting.book_uuid
+
+
 @contextlib.contextmanager
-def connected(name):
+def connected(name, on_job_end=None):
     """A conductor named ``name`` on the configured jobboard, connected
-    for the ``with`` block."""
+    for the ``with`` block; ``on_job_end`` as for :class:`Conductor`."""
     backend = persistence.get_backend()
     with boards.connected(backend) as board:
-        yield Conductor(name, board, backend)
+        yield Conductor(name, board, backend, on_job_end=on_job_end)

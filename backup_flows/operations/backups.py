@@ -28,8 +28,9 @@ CONF = bf_conf.CONF
 LOG = logging.getLogger(__name__)
 
 
-def open_repository(url=None):
-    """Open the repository; the embedded default is created on first use.
+def open_repository(url=None, create=False):
+    """Open the repository; the embedded default is created on first use,
+    and so is any with ``create`` (a project's, in service mode).
 
     A repository named explicitly (option or configuration) must exist:
     ``repository init`` creates it.
@@ -38,10 +39,15 @@ def open_repository(url=None):
     try:
         return repository.open_repository(CONF, url=url)
     except exceptions.RepositoryNotFound:
-        if CONF.repository.url or url != repository.embedded_url(CONF):
+        if not create and (CONF.repository.url or
+                           url != repository.embedded_url(CONF)):
             raise
-        LOG.info('Creating the default backup repository %s', url)
-        return repository.init_repository(CONF, url=url)
+        LOG.info('Creating the backup repository %s', url)
+        try:
+            return repository.init_repository(CONF, url=url)
+        except exceptions.RepositoryExists:
+            # another process created it meanwhile
+            return repository.open_repository(CONF, url=url)
 
 
 def _exporter(name):
@@ -77,12 +83,24 @@ def _transient_set_meta(facts, plan, job_id, now):
     }
 
 
-def create(server, url=None, quiesce=None, tags=(), cloud=None,
-           require_consistency=False, local_disks=None):
-    """Back up ``server`` into the repository; return the backup's dict.
+@dataclasses.dataclass
+class BackupPlan:
+    """A backup job planned from the cloud's facts, ready to run or post."""
 
-    ``local_disks``: ``refuse`` or ``skip`` a server with an ephemeral disk
-    (default ``[backup] local_disks``)."""
+    job_id: str
+    backup_id: str
+    server_id: str
+    url: str
+    consistency: str
+    flow_args: dict
+    store: dict
+
+
+def plan(server, url=None, quiesce=None, tags=(), cloud=None,
+         require_consistency=False, local_disks=None):
+    """Check the input, the cloud and the repository and plan a backup of
+    ``server``; nothing is created. ``cloud``: a clouds.yaml name or a
+    credentials reference (``clients.trust_ref``)."""
     quiesce = quiesce or CONF.backup.quiesce
     strategy = plugins.load_quiesce(quiesce)
     conn = clients.check_cloud(cloud)
@@ -92,30 +110,31 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None,
     facts = servers.describe(conn, server)
     servers.check_stable(facts, 'back up')
     server_definition.check_local_disks(facts, local_disks)
-    plan = strategy.plan(facts, require_consistency)
+    consistency = strategy.plan(facts, require_consistency)
     definition = server_definition.capture(conn, facts)
     disks = _plan_disks(definition, facts)
     now = datetime.datetime.now(datetime.timezone.utc)
     job_id = uuidutils.generate_uuid()
     backup_id = manifest_mod.new_backup_id(now)
-    set_meta = _transient_set_meta(facts, plan, job_id, now)
+    set_meta = _transient_set_meta(facts, consistency, job_id, now)
     backup_meta = {
         'kind': 'server-backup',
         'server': definition,
-        'consistency': plan['consistency'],
-        'requested_consistency': plan['requested'],
-        'downgrade_reason': plan['downgrade'],
-        'source': {'cloud': clients.resolved_cloud(cloud),
+        'consistency': consistency['consistency'],
+        'requested_consistency': consistency['requested'],
+        'downgrade_reason': consistency['downgrade'],
+        'source': {'cloud': clients.cloud_label(cloud),
                    'project_id': conn.current_project_id,
                    'region': conn.config.region_name,
-                   'auth_url': conn.config.auth.get('auth_url')},
+                   'auth_url': conn.config.auth.get('auth_url')
+                   if conn.config.auth else None},
         'tags': sorted(set(tags or ())),
         'job_id': job_id,
         'created_at': now.isoformat(),
     }
     flow_args = {'root': facts['root'], 'volumes': facts['volumes'],
-                 'quiesce': plan['mode'], 'planned_status': plan['status'],
-                 'disks': disks}
+                 'quiesce': consistency['mode'],
+                 'planned_status': consistency['status'], 'disks': disks}
     store = {keys.CLOUD: clients.resolved_cloud(cloud),
              keys.PLANNED_AT: planned_at,
              keys.SERVER_ID: facts['id'], keys.SET_META: set_meta,
@@ -123,10 +142,29 @@ def create(server, url=None, quiesce=None, tags=(), cloud=None,
              keys.JOB_ID: job_id, keys.REPOSITORY_URL: url,
              keys.BACKUP_ID: backup_id, 'backup_meta': backup_meta}
     LOG.info('Backup %s of server %s (%d disks) into %s: %s consistency',
-             backup_id, facts['id'], len(disks), url, plan['consistency'])
-    _, stored = engine.run_flow(keys.FLOW_BACKUP_CREATE, flow_args, store,
-                                job_id=job_id)
+             backup_id, facts['id'], len(disks), url,
+             consistency['consistency'])
+    return BackupPlan(job_id, backup_id, facts['id'], url,
+                      consistency['consistency'], flow_args, store)
+
+
+def create(server, url=None, quiesce=None, tags=(), cloud=None,
+           require_consistency=False, local_disks=None):
+    """Back up ``server`` into the repository; return the backup's dict.
+
+    ``local_disks``: ``refuse`` or ``skip`` a server with an ephemeral disk
+    (default ``[backup] local_disks``)."""
+    planned = plan(server, url, quiesce, tags, cloud, require_consistency,
+                   local_disks)
+    _, stored = engine.run_flow(keys.FLOW_BACKUP_CREATE, planned.flow_args,
+                                planned.store, job_id=planned.job_id)
     return created(stored)
+
+
+def post(planned):
+    """Post a planned backup to the jobboard; returns at once."""
+    engine.post_flow(keys.FLOW_BACKUP_CREATE, planned.flow_args,
+                     planned.store, job_id=planned.job_id)
 
 
 def created(store):

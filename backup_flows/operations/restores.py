@@ -102,12 +102,28 @@ def restore(backup_id, server_name=None, flavor=None, networks=None,
                    repository_url=repository_url)
     disks, server = planned['disks'], planned['server']
     job_id = uuidutils.generate_uuid()
-    store = {keys.CLOUD: planned['cloud'], keys.JOB_ID: job_id,
-             keys.BACKUP_ID: backup_id, keys.REPOSITORY_URL: planned['url']}
     LOG.info('Restoring backup %s as server %s in cloud %s (job %s)',
              backup_id, server['name'], planned['cloud_label'], job_id)
-    result = _run_restore(backup_id, job_id, disks, server, store)
+    result = _run_restore(backup_id, job_id, disks, server,
+                          _store(backup_id, job_id, planned))
     return created(disks, server, result, planned)
+
+
+def _store(backup_id, job_id, planned):
+    return {keys.CLOUD: planned['cloud'], keys.JOB_ID: job_id,
+            keys.BACKUP_ID: backup_id, keys.REPOSITORY_URL: planned['url']}
+
+
+def post(backup_id, planned, job_id=None):
+    """Post a planned restore (:func:`plan`) to the jobboard; return the
+    job's id at once."""
+    job_id = job_id or uuidutils.generate_uuid()
+    LOG.info('Posting the restore of backup %s as server %s (job %s)',
+             backup_id, planned['server']['name'], job_id)
+    engine.post_flow(keys.FLOW_RESTORE, {'disks': planned['disks'],
+                                         'server': planned['server']},
+                     _store(backup_id, job_id, planned), job_id=job_id)
+    return job_id
 
 
 def created(disks, server, store, planned=None):

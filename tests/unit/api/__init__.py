@@ -15,6 +15,7 @@ import testtools
 import webob
 
 from backup_flows import conf as bf_conf
+from backup_flows import policy
 from backup_flows.api import deploy
 from backup_flows.api import handler
 from backup_flows.api import util
@@ -38,6 +39,9 @@ class APITestCase(testtools.TestCase):
         self.config = self.useFixture(config_fixture.Config(conf))
         conf([], project='backup-flows', default_config_files=[])
         self.conf = conf
+        # the enforcer is built by loadapp from this test's configuration
+        policy.reset()
+        self.addCleanup(policy.reset)
         self.config.config(auth_strategy=self.auth_strategy, group='api')
         self._app = None
 

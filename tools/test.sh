@@ -46,7 +46,7 @@ run_suite() {  # name, test path, concurrency, stestr filter arguments...
 
 run_suite unit ./tests/unit 2
 if [ "$mode" != "--unit" ]; then
-    export MINICLOUD_WITH=${MINICLOUD_WITH-cinder-backup}
+    export MINICLOUD_WITH=${MINICLOUD_WITH-cinder-backup,backup-flows}
     if tools/minicloud/minicloud start; then
         run_suite functional ./tests/functional \
             "${FUNCTIONAL_CONCURRENCY:-4}" \

@@ -11,7 +11,7 @@
                                           status), with the current test
                                           drivers
 
-Components (--with, default $MINICLOUD_WITH): cinder-backup.
+Components (--with, default $MINICLOUD_WITH): cinder-backup, backup-flows.
 Data, configs, logs and clouds.yaml live in $MINICLOUD_HOME (default
 /var/lib/backup-flows-minicloud for root, ~/.local/share/... otherwise).
 The virtualenv lives in $MINICLOUD_CACHE/venv-<hash of requirements.txt>

@@ -83,14 +83,15 @@ def cmd_status(s):
         return 3
     pss = procs.sessions_pss()
     total_kib = total_procs = 0
+    width = max(17, *map(len, svcs))
     for name in sorted(svcs):
         svc = svcs[name]
         port = (':%d' % svc['port']) if svc.get('port') else ''
         n, kib = pss.get(svc['pid'], (0, 0)) if name in up else (0, 0)
         total_kib += kib
         total_procs += n
-        print('%-17s %-8s pid %-7s %2d procs %6.1f MiB  %s%s' % (
-            name, 'running' if name in up else 'DEAD', svc['pid'], n,
+        print('%-*s %-8s pid %-7s %2d procs %6.1f MiB  %s%s' % (
+            width, name, 'running' if name in up else 'DEAD', svc['pid'], n,
             kib / 1024, paths.HOST if port else '', port))
     print('minicloud: %d processes, PSS %.1f MiB (PostgreSQL, MariaDB and '
           'RabbitMQ not counted)' % (total_procs, total_kib / 1024))

@@ -20,6 +20,8 @@ PORTS = {
     'nova-api': 8774, 'cinder-api': 8776, 'neutron-api': 9696,
     'swift-proxy': 8080, 'swift-object': 6200, 'swift-container': 6201,
     'swift-account': 6202,
+    # optional component backup-flows: the port backup-flows' docs show
+    'backup-flows-api': 8780,
 }
 PG = 'postgresql+psycopg2://postgres@127.0.0.1:5432/'
 # Glance, Placement and Keystone too: on SQLite, concurrent writes fail with

@@ -72,7 +72,7 @@ def group(table, name):
 
 
 def wait_log_marker(entry, svc, log_offset, timeout=90):
-    """Wait until a restarted service logs its log_marker line.
+    """Wait until a (re)started service logs its log_marker line.
 
     Only the log written after log_offset (where the restart began) counts:
     earlier runs logged the same line.
@@ -80,7 +80,7 @@ def wait_log_marker(entry, svc, log_offset, timeout=90):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if not procs.alive(svc):
-            raise util.Failure('%s exited during restart' % entry.name,
+            raise util.Failure('%s exited while starting' % entry.name,
                                svc['log'])
         with open(svc['log'], 'rb') as f:
             f.seek(log_offset)
@@ -116,3 +116,5 @@ def wait_restarted(s, state, table, entry, log_offset):
         wait_log_marker(entry, svc, log_offset)
         wait_block_storage(s, state['secrets'],
                            group(table, services.BLOCK_STORAGE))
+    elif kind == services.LOG_MARKER:
+        wait_log_marker(entry, svc, log_offset)

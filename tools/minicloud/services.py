@@ -12,6 +12,7 @@ from tools.minicloud import paths
 HTTP = 'http'
 COMPUTE = 'compute'
 BLOCK_STORAGE = 'block-storage'
+LOG_MARKER = 'log-marker'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,9 +22,9 @@ class Service:
     ``port`` and ``http_path``: where it answers HTTP once up. ``group``:
     the readiness wait that requires it (COMPUTE or BLOCK_STORAGE: the
     service reports up in Nova's or Cinder's service list). ``restart_wait``:
-    how ``restart-service`` waits for it. ``log_marker``: the line it logs
-    once initialised after a restart. ``kill_grace``: seconds between
-    SIGTERM and SIGKILL.
+    how ``restart-service`` waits for it (LOG_MARKER: until it has logged
+    its ``log_marker``). ``log_marker``: the line it logs once initialised
+    after a restart. ``kill_grace``: seconds between SIGTERM and SIGKILL.
     """
 
     name: str

@@ -6,12 +6,11 @@ import json
 import os
 import uuid
 
-from backup_flows import tags
-from backup_flows.cloud import snapshot_sets as sets
 from backup_flows.flows import backup as backup_flows_mod
 
 from tests import flowutils
 from tests.functional import cli
+from tests.functional import leaks
 from tests.functional import minicloud as mc
 
 MiB = 1 << 20
@@ -35,26 +34,9 @@ class BackupTestCase(mc.MiniCloudTestCase):
                              '--repository', self.repo, *args)
 
     def leaks(self, job_id):
-        """Resources of backup job ``job_id`` still in the cloud (other
-        tests run beside this one: only the job's own count)."""
+        """Resources of backup job ``job_id`` still in the cloud."""
         self.assertTrue(job_id)
-        found = []
-        for image, props in sets.member_images(self.conn):
-            if props.get(tags.JOB_ID) == job_id:
-                found.append(('set image', image.id))
-        for snap, meta in sets.member_snapshots(self.conn):
-            if meta.get(tags.JOB_ID) == job_id:
-                found.append(('set snapshot', snap.id))
-        for image in self.conn.image.images():
-            props = sets.image_properties(image)
-            if (props.get(tags.JOB_ID) == job_id or
-                    (image.name or '').startswith('backup-flows-' + job_id)):
-                found.append(('image', image.id))
-        for volume in self.conn.block_storage.volumes():
-            meta = volume.metadata or {}
-            if meta.get(tags.JOB_ID) == job_id:
-                found.append(('volume', volume.id))
-        return found
+        return leaks.job_leaks(self.conn, job_id)
 
     def job_holding(self, job_id, kind):
         """``job_id`` once a resource of ``kind`` of that job exists."""

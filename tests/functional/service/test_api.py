@@ -8,6 +8,7 @@ import time
 
 import requests
 
+from tests.functional import leaks
 from tests.functional import minicloud as mc
 
 API = {'service_type': 'server-protection', 'interface': 'public'}
@@ -55,10 +56,11 @@ class ServiceTestCase(mc.MiniCloudTestCase):
 
     def restored_disks(self, server_id):
         server = self.conn.compute.get_server(server_id)
-        self.addCleanup(self._delete_server, self.conn, server_id)
         volumes = [att['id'] for att in server.attached_volumes]
         for volume_id in volumes:
             self.addCleanup(self._delete_volume, self.conn, volume_id)
+        # cleanups run last first: the server goes before its volumes
+        self.addCleanup(self._delete_server, self.conn, server_id)
         return [mc.server_disk_path(server_id)] + [
             mc.volume_path(v) for v in volumes]
 
@@ -103,6 +105,7 @@ class BackupRestoreTestCase(ServiceTestCase):
         restore = self.wait_for('/v1/restores/%s' % posted['restore']['id'],
                                 'restore')
 
+        self.assertEqual([], leaks.job_leaks(self.conn, backup['job_id']))
         restored = self.restored_disks(restore['server_id'])
         self.assertEqual(expected, [mc.sha256_of(p) for p in restored])
         self.assertEqual('ft-restored', self.conn.compute.get_server(
@@ -153,3 +156,4 @@ class IsolationAndInputTestCase(ServiceTestCase):
             headers={'Content-Type': 'application/json'}))
         self.assertEqual(before, self.assertStatus(
             200, self.api('GET', '/v1/jobs'))['jobs'])
+

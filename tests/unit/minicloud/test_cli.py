@@ -54,8 +54,8 @@ class CliTestCase(base.MiniCloudTestCase):
 
     def test_unknown_component(self):
         line = self.assertBadInput(['start', '--with', 'cinder-backup,x'])
-        self.assertEqual(
-            "minicloud: unknown component 'x' (known: cinder-backup)", line)
+        self.assertEqual("minicloud: unknown component 'x' (known: "
+                         "cinder-backup, backup-flows)", line)
 
     def test_unknown_component_from_environment(self):
         self.useFixture(fixtures.EnvironmentVariable('MINICLOUD_WITH', 'ceph'))
@@ -65,6 +65,12 @@ class CliTestCase(base.MiniCloudTestCase):
         self.assertEqual(0, cli.main(['start', '--with', 'cinder-backup']))
         self.start.assert_called_once_with(
             self.s, ['start', '--with', 'cinder-backup'], ['cinder-backup'])
+
+    def test_start_with_both_components(self):
+        argv = ['start', '--with', 'cinder-backup,backup-flows']
+        self.assertEqual(0, cli.main(argv))
+        self.start.assert_called_once_with(
+            self.s, argv, ['cinder-backup', 'backup-flows'])
 
     def test_start_components_default_from_environment(self):
         self.useFixture(fixtures.EnvironmentVariable('MINICLOUD_WITH',
@@ -133,6 +139,20 @@ class CliTestCase(base.MiniCloudTestCase):
         self.assertIn('minicloud: components: cinder-backup',
                       self.out.getvalue())
         self.assertIn('DEAD', self.out.getvalue())
+
+    def test_status_aligns_long_service_names(self):
+        self.useFixture(fixtures.MockPatch(
+            'tools.minicloud.procs.sessions_pss', return_value={}))
+        names = ('keystone', 'backup-flows-conductor-1')
+        state_mod.save(self.s, {'services': {n: {'pid': None, 'port': None}
+                                             for n in names},
+                                'ready': True, 'components': ['backup-flows']})
+        cli.main(['status'])
+        lines = [line for line in self.out.getvalue().splitlines()
+                 if not line.startswith('minicloud:')]
+        self.assertEqual(2, len(lines))
+        self.assertEqual({len('backup-flows-conductor-1')},
+                         {line.index(' DEAD') for line in lines})
 
     def test_stop_records_no_components(self):
         state_mod.save(self.s, {'services': {}, 'ready': True,

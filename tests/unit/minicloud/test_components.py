@@ -22,7 +22,7 @@ from tests.unit.minicloud import base
 class RegistryTestCase(base.MiniCloudTestCase):
 
     def test_known(self):
-        self.assertEqual(['cinder-backup'], list(REGISTRY))
+        self.assertEqual(['cinder-backup', 'backup-flows'], list(REGISTRY))
         for name, cls in REGISTRY.items():
             self.assertTrue(issubclass(cls, comp_base.Component))
             self.assertEqual(name, cls.name)
@@ -35,9 +35,11 @@ class RegistryTestCase(base.MiniCloudTestCase):
         self.assertEqual([], parse(None))
         self.assertEqual(['cinder-backup'],
                          parse(' cinder-backup,,cinder-backup '))
+        self.assertEqual(['backup-flows', 'cinder-backup'],
+                         parse('backup-flows,cinder-backup'))
         e = self.assertRaises(util.UsageError, parse, 'cinder-backup,heat')
-        self.assertEqual("unknown component 'heat' (known: cinder-backup)",
-                         str(e))
+        self.assertEqual("unknown component 'heat' (known: cinder-backup, "
+                         "backup-flows)", str(e))
 
     def test_cinder_backup_excluded_by_default(self):
         core = services.table(self.s)

@@ -4,6 +4,7 @@ import os
 
 from tools.minicloud import paths
 from tools.minicloud import render
+from tools.minicloud.components import REGISTRY
 from tools.minicloud.components import cinder_backup
 
 from tests.unit.minicloud import base
@@ -25,9 +26,17 @@ class RenderTestCase(base.MiniCloudTestCase):
         files = render.template_files(paths.TEMPLATES)
         self.assertIn('nova/nova.conf', files)
         self.assertIn('components/cinder-backup/cinder/cinder.conf', files)
+        self.assertIn('components/backup-flows/backup-flows/'
+                      'backup-flows.conf', files)
+        state = {'secrets': {'service': PW, 'backup-flows': 'bf-secret'}}
+        component_vals = {name: cls().values(self.s, state)
+                          for name, cls in REGISTRY.items()}
         for rel in files:
+            parts = rel.split(os.sep)
+            vals = (component_vals[parts[1]] if parts[0] == 'components'
+                    else self.vals)
             text = render.render_file(os.path.join(paths.TEMPLATES, rel),
-                                      self.vals)
+                                      vals)
             self.assertNotIn('${', text, rel)
             self.assertNotIn('$', text, rel)
 

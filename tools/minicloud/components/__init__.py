@@ -6,10 +6,12 @@ then list the class in REGISTRY. Nothing in the core changes.
 """
 
 from tools.minicloud import util
+from tools.minicloud.components import backup_flows
 from tools.minicloud.components import cinder_backup
 
 REGISTRY = {cls.name: cls for cls in (
     cinder_backup.CinderBackup,
+    backup_flows.BackupFlows,
 )}
 
 

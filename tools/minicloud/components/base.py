@@ -26,14 +26,18 @@ class Component:
         """{name: services.Service} of the services it adds."""
         return {}
 
+    def values(self, s, state):
+        """The placeholder values of its templates: the core's by default."""
+        return render.values(s, state['secrets']['service'])
+
     def configure(self, s, state):
         """Write its configuration; return the services to restart.
 
-        The default renders templates/components/<name>/: new files are
-        written, options in files the core wrote are set in place.
+        The default renders templates/components/<name>/ with ``values``:
+        new files are written, options in files the core wrote are set in
+        place.
         """
-        render.render_component(
-            s, self.name, render.values(s, state['secrets']['service']))
+        render.render_component(s, self.name, self.values(s, state))
         return list(self.restarts)
 
     def wait_ready(self, s, state):

@@ -26,13 +26,18 @@ def _view(row, fields):
     return view
 
 
+def _page(model, fields, context, filters, limit, marker, all_projects):
+    rows = catalog.list_entries(context, model, filters=filters,
+                                limit=limit, marker=marker,
+                                all_projects=all_projects)
+    return [_view(row, fields) for row in rows]
+
+
 def list_backups(context, filters=None, limit=None, marker=None,
                  all_projects=False):
     """A page of the project's backups, oldest first."""
-    rows = catalog.list_entries(context, models.Backup, filters=filters,
-                                limit=limit, marker=marker,
-                                all_projects=all_projects)
-    return [_view(row, _BACKUP_FIELDS) for row in rows]
+    return _page(models.Backup, _BACKUP_FIELDS, context, filters, limit,
+                 marker, all_projects)
 
 
 def show_backup(context, backup_id):
@@ -49,10 +54,8 @@ def show_backup(context, backup_id):
 def list_restores(context, filters=None, limit=None, marker=None,
                   all_projects=False):
     """A page of the project's restores, oldest first."""
-    rows = catalog.list_entries(context, models.Restore, filters=filters,
-                                limit=limit, marker=marker,
-                                all_projects=all_projects)
-    return [_view(row, _RESTORE_FIELDS) for row in rows]
+    return _page(models.Restore, _RESTORE_FIELDS, context, filters, limit,
+                 marker, all_projects)
 
 
 def show_restore(context, restore_id):
@@ -65,10 +68,8 @@ def list_jobs(context, filters=None, limit=None, marker=None,
               all_projects=False):
     """A page of the project's jobs (as recorded when posted and when they
     ended), oldest first."""
-    rows = catalog.list_entries(context, models.Job, filters=filters,
-                                limit=limit, marker=marker,
-                                all_projects=all_projects)
-    return [_view(row, _JOB_FIELDS) for row in rows]
+    return _page(models.Job, _JOB_FIELDS, context, filters, limit, marker,
+                 all_projects)
 
 
 def show_job(context, job_id):

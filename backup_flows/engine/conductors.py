@@ -86,11 +86,13 @@ def run_posted_job(job_id, store, started=lambda engine: True):
 
 class Conductor(impl_nonblocking.NonBlockingConductor):
     """Runs jobs of the board, at most ``max_simultaneous_jobs`` at once,
-    keeping each claim alive while its job runs. ``on_job_end(job_id)``
-    is called once a job ended (or was given up) and left the board."""
+    keeping each claim alive while its job runs. ``on_job_start(job_id)``
+    is called as a job starts running here, ``on_job_end(job_id)`` once it
+    ended (or was given up) and left the board; their errors are logged."""
 
     def __init__(self, name, board, persistence, conf=CONF,
-                 on_job_end=None):
+                 on_job_start=None, on_job_end=None):
+        self._on_job_start = on_job_start
         self._on_job_end = on_job_end
         super().__init__(
             name, board, persistence=persistence, engine=conf.engine.engine,
@@ -119,7 +121,12 @@ class Conductor(impl_nonblocking.NonBlockingConductor):
             if self._wait_timeout.is_stopped():
                 return False
             self._engines[job.uuid] = engine
-            return True
+        if self._on_job_start is not None:
+            try:
+                self._on_job_start(_job_id(job))
+            except Exception:
+                LOG.exception('Recording the start of job %s failed', job)
+        return True
 
     def _keep_claim(self, job, done):
         while not done.wait(self._renew_interval):
@@ -185,9 +192,10 @@ def _job_id(posting):
 
 
 @contextlib.contextmanager
-def connected(name, on_job_end=None):
+def connected(name, on_job_start=None, on_job_end=None):
     """A conductor named ``name`` on the configured jobboard, connected
-    for the ``with`` block; ``on_job_end`` as for :class:`Conductor`."""
+    for the ``with`` block; the hooks as for :class:`Conductor`."""
     backend = persistence.get_backend()
     with boards.connected(backend) as board:
-        yield Conductor(name, board, backend, on_job_end=on_job_end)
+        yield Conductor(name, board, backend, on_job_start=on_job_start,
+                        on_job_end=on_job_end)

@@ -17,11 +17,12 @@ def add_listener_factory(factory):
 def conductor(name):
     """A context manager giving a conductor named ``name`` on the
     configured jobboard, connected for the ``with`` block; it records the
-    end of the jobs the API posted in the catalog."""
+    start and the end of the jobs the API posted in the catalog."""
     # imported here: only the conductor service needs a jobboard client
     # and the service database
     from backup_flows.engine import conductors
     from backup_flows.operations import service_jobs
 
-    return conductors.connected(name,
-                                on_job_end=service_jobs.record_job_end)
+    return conductors.connected(
+        name, on_job_start=service_jobs.record_job_start,
+        on_job_end=service_jobs.record_job_end)

@@ -162,6 +162,17 @@ def service_context():
 RESOURCES = {'backup': models.Backup, 'restore': models.Restore}
 
 
+def record_job_start(job_id):
+    """Mark a job the API posted RUNNING in the catalog, as a conductor
+    starts it (again, after a takeover)."""
+    context = service_context()
+    try:
+        catalog.update_entry(context, models.Job, job_id,
+                             {'state': states.RUNNING}, all_projects=True)
+    except exceptions.NotFound:
+        pass    # not the API's (the admin CLI's)
+
+
 def record_job_end(job_id):
     """Set the catalog rows of a job that ended (a conductor calls this);
     a job the API did not post (the admin CLI's) has none."""

@@ -161,6 +161,22 @@ class ConductorTestCase(fake_flows.ToyJobTestCase):
         self.assertEqual(3, self.board.renew.call_count)
         running.suspend.assert_called_once_with()
 
+    def test_the_hooks_hear_of_starts_and_ends_and_their_errors_pass(self):
+        started, ended = mock.Mock(), mock.Mock()
+        started.side_effect = RuntimeError('catalog down')
+        conductor = conductors.Conductor(
+            'test-conductor', self.board, persistence.get_backend(),
+            on_job_start=started, on_job_end=ended)
+        self.assertTrue(conductor._started(self.job, mock.Mock()))
+        started.assert_called_once_with('job-1')
+        for outcome in (conductors.ABANDON, conductors.CONSUME,
+                        conductors.TRASH):
+            fut = mock.Mock()
+            fut.result.return_value = outcome
+            conductor._on_job_done(self.job, fut)
+        # an abandoned job has not ended
+        self.assertEqual([mock.call('job-1')] * 2, ended.call_args_list)
+
     def test_stop_suspends_the_running_jobs_and_starts_no_more(self):
         running = mock.Mock()
         self.assertTrue(self.conductor._started(self.job, running))

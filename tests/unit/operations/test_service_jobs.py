@@ -133,7 +133,14 @@ class BackupJobsTestCase(ServiceJobsBase):
         # job-2 still holds the trust
         self.delete_trust.assert_not_called()
 
+    def test_a_started_job_lists_running(self):
+        service_jobs.post_backup(self.context, 'auth', SERVER)
+        service_jobs.record_job_start('job-1')
+        self.assertEqual('RUNNING', catalog.get_entry(
+            self.context, models.Job, 'job-1')['state'])
+
     def test_a_job_the_api_did_not_post_is_ignored(self):
+        service_jobs.record_job_start('cli-job')
         service_jobs.record_job_end('cli-job')
         self.delete_trust.assert_not_called()
 

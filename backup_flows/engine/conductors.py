@@ -17,7 +17,6 @@ import threading
 
 from oslo_log import log as logging
 from taskflow import exceptions as tf_exc
-from taskflow import states
 from taskflow.conductors.backends import impl_nonblocking
 
 from backup_flows import conf as bf_conf
@@ -76,11 +75,11 @@ def run_posted_job(job_id, store, started=lambda engine: True):
         LOG.info('Job %s (%s) running (start %d)', job_id, job.flow,
                  attempts)
         try:
-            bf_engine._run(engine, backend, job.flow_detail, job.flow)
+            if bf_engine._run(engine, backend, job.flow_detail,
+                              job.flow) is None:
+                return ABANDON    # suspended: resumed later, anywhere
         except exceptions.BackupFlowsError as exc:
             LOG.warning('Job %s (%s) ended: %s', job_id, job.flow, exc)
-    if engine.storage.get_flow_state() == states.SUSPENDED:
-        return ABANDON
     return CONSUME
 
 

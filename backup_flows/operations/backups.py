@@ -97,14 +97,17 @@ class BackupPlan:
 
 
 def plan(server, url=None, quiesce=None, tags=(), cloud=None,
-         require_consistency=False, local_disks=None):
+         require_consistency=False, local_disks=None,
+         create_repository=False):
     """Check the input, the cloud and the repository and plan a backup of
-    ``server``; nothing is created. ``cloud``: a clouds.yaml name or a
-    credentials reference (``clients.trust_ref``)."""
+    ``server``; nothing is created in the cloud. ``cloud``: a clouds.yaml
+    name or a credentials reference (``clients.trust_ref``);
+    ``create_repository``: create the repository if it does not exist (a
+    project's, in service mode)."""
     quiesce = quiesce or CONF.backup.quiesce
     strategy = plugins.load_quiesce(quiesce)
     conn = clients.check_cloud(cloud)
-    with open_repository(url) as repo:
+    with open_repository(url, create=create_repository) as repo:
         url = repo.url
     planned_at = time.time()
     facts = servers.describe(conn, server)
@@ -167,15 +170,21 @@ def post(planned):
                      planned.store, job_id=planned.job_id)
 
 
-def created(store):
-    """What a finished backup job made, from its flow store: the backup's
-    dict and its transient set's fate (``transient_set``); ``create`` and
-    ``job resume`` return it."""
+def committed(store):
+    """The dict of the backup a finished backup job committed, from its
+    flow store."""
     backup_id = store[keys.BACKUP_ID]
     if isinstance(backup_id, list):
         # given to the flow and provided by commit-backup: both values
         backup_id = backup_id[-1]
-    return dict(show(backup_id, store[keys.REPOSITORY_URL]),
+    return show(backup_id, store[keys.REPOSITORY_URL])
+
+
+def created(store):
+    """What a finished backup job made, from its flow store: the backup's
+    dict and its transient set's fate (``transient_set``); ``create`` and
+    ``job resume`` return it."""
+    return dict(committed(store),
                 transient_set=transient_set_report(store[keys.JOB_ID],
                                                    store[keys.SET_ID]))
 

@@ -48,17 +48,16 @@ def trust_for(context, user_auth):
     return ref
 
 
-def _held_trust(context, user_auth, job_id):
-    """The caller's trust, held by ``job_id``; retried once if its last
-    holder let it go meanwhile."""
-    for _ in range(2):
+def _held_trust(context, user_auth, job_id, ref):
+    """The caller's trust ``ref``, now held by ``job_id``; if its last
+    holder let it go meanwhile, the caller's trust got (or made) again."""
+    try:
+        db_trusts.add_holder(context, ref['id'], HOLDER_JOB, job_id)
+        return ref
+    except exceptions.TrustReferenceNotFound:
         ref = trust_for(context, user_auth)
-        try:
-            db_trusts.add_holder(context, ref['id'], HOLDER_JOB, job_id)
-            return ref
-        except exceptions.TrustReferenceNotFound:
-            continue
-    raise exceptions.TrustReferenceNotFound(ref_id=ref['id'])
+    db_trusts.add_holder(context, ref['id'], HOLDER_JOB, job_id)
+    return ref
 
 
 def _release(context, ref_id, job_id):
@@ -74,14 +73,12 @@ def quiesce_modes():
 
 def project_repository(project_id):
     """The repository URL of a project: ``[repository] url`` with
-    ``{project_id}`` filled in, created on first use (None: the embedded
-    default)."""
+    ``{project_id}`` filled in (None: the embedded default); planning a
+    backup creates it on first use."""
     template = backups.CONF.repository.url
     if not template:
         return None
-    url = template.replace('{project_id}', project_id)
-    with backups.open_repository(url, create=True) as repo:
-        return repo.url
+    return template.replace('{project_id}', project_id)
 
 
 def post_backup(context, user_auth, server_id, quiesce=None, tags=()):
@@ -92,8 +89,9 @@ def post_backup(context, user_auth, server_id, quiesce=None, tags=()):
     ref = trust_for(context, user_auth)
     planned = backups.plan(
         server_id, url=project_repository(context.project_id),
-        quiesce=quiesce, tags=tags, cloud=clients.trust_ref(ref['trust_id']))
-    ref = _held_trust(context, user_auth, planned.job_id)
+        quiesce=quiesce, tags=tags, cloud=clients.trust_ref(ref['trust_id']),
+        create_repository=True)
+    ref = _held_trust(context, user_auth, planned.job_id, ref)
     try:
         row = catalog.create_entry(context, models.Backup, {
             'id': planned.backup_id, 'job_id': planned.job_id,
@@ -129,7 +127,7 @@ def post_restore(context, user_auth, backup_id, name=None, flavor_id=None,
         repository_url=backup['repository_url'])
     restore_id = uuidutils.generate_uuid()
     job_id = uuidutils.generate_uuid()
-    ref = _held_trust(context, user_auth, job_id)
+    ref = _held_trust(context, user_auth, job_id, ref)
     try:
         row = catalog.create_entry(context, models.Restore, {
             'id': restore_id, 'job_id': job_id, 'backup_id': backup_id,
@@ -204,7 +202,7 @@ def _resource_values(resource_type, job):
     if resource_type == 'restore':
         return {'status': 'available', 'error': None,
                 'server_id': store[keys.SERVER_ID]}
-    backup = backups.created(store)
+    backup = backups.committed(store)
     return {'status': 'available', 'error': None,
             'size': sum(disk['size'] for disk in backup['disks']),
             'disk_count': len(backup['disks']),

@@ -102,7 +102,7 @@ class BackupJobsTestCase(ServiceJobsBase):
         service_jobs.post_backup(self.context, 'auth', SERVER)
         self.ended(states.SUCCESS, attempts=1)
         self.patch(engine, 'stored_values').return_value = {}
-        created = self.patch(backups, 'created')
+        created = self.patch(backups, 'committed')
         created.return_value = {
             'consistency': 'crash',
             'disks': [{'size': 1 << 20}, {'size': 2 << 20}]}
